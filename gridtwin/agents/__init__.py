@@ -1,0 +1,1 @@
+"""Residents, grid workers, departments and channels: Mesa agents with SimPy processes."""

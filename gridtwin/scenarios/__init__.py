@@ -1,0 +1,1 @@
+"""The scenario format: validated schema, loader and the built-in scenario library."""

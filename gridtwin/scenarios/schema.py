@@ -1,0 +1,736 @@
+"""The scenario format: a validated description of a district, its services and its policies.
+
+A scenario is plain data (YAML on disk). Every model here forbids unknown keys, so a misspelt
+key is an error and not a silently ignored setting. Structural rules (types, ranges) are checked
+by pydantic field by field; rules that tie parts together (a case type names a department that
+exists, shares add up to one) are checked by :func:`cross_check`, which returns every problem
+with the path of the field at fault instead of stopping at the first.
+
+Units are in the field names: ``_s`` seconds, ``_min`` minutes, ``_h`` hours, ``_days`` days,
+``_km2`` square kilometres, ``_year`` per year.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.sim.distributions import Distribution
+
+__all__ = [
+    "AdminItem",
+    "AgeGroup",
+    "Behaviour",
+    "Beta",
+    "CalendarSpec",
+    "CaseKind",
+    "CaseType",
+    "ChannelKind",
+    "Channels",
+    "City",
+    "Department",
+    "DiscoveryMode",
+    "HiddenNeed",
+    "Inquiry",
+    "Policies",
+    "Population",
+    "Problem",
+    "Run",
+    "Scenario",
+    "SharingMode",
+    "UrbanEvent",
+    "cross_check",
+]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class ChannelKind(StrEnum):
+    """How a case enters the system."""
+
+    HOTLINE = "hotline"
+    """12345 city hotline: an operator takes the call and creates a work order."""
+    CONSULTATION = "consultation"
+    """24 h consultation line (一按灵): answers questions, creates no work order."""
+    PORTAL = "portal"
+    """Online portal or app (一网通办)."""
+    WINDOW = "window"
+    """Service-hall window."""
+    KIOSK = "kiosk"
+    """24 h self-service kiosk."""
+    PHOTO = "photo"
+    """Citizen photo report (随手拍)."""
+    PATROL = "patrol"
+    """Found by a grid worker on patrol or on a visit."""
+    SENSOR = "sensor"
+    """Found by an IoT sensor."""
+
+
+RESIDENT_CHANNELS = (
+    ChannelKind.HOTLINE,
+    ChannelKind.CONSULTATION,
+    ChannelKind.PORTAL,
+    ChannelKind.WINDOW,
+    ChannelKind.KIOSK,
+    ChannelKind.PHOTO,
+)
+"""Channels a resident can choose; patrol and sensors discover, they are not chosen."""
+
+
+class AgeGroup(StrEnum):
+    """Age groups that differ in channel use and digital literacy."""
+
+    YOUNG = "young"
+    ADULT = "adult"
+    ELDERLY = "elderly"
+
+
+class CaseKind(StrEnum):
+    """The families of cases of the domain brief."""
+
+    ADMIN = "admin"
+    """Administrative service item (permit, registration, benefit)."""
+    EVENT = "event"
+    """Urban governance event at a place (noise, sanitation, road damage...)."""
+    HIDDEN = "hidden"
+    """Hidden need of an elderly resident living alone, found only by visits or sensors."""
+    INQUIRY = "inquiry"
+    """A question: answered at intake, or passed on to a department."""
+
+
+class DiscoveryMode(StrEnum):
+    """Who can discover an urban event or a hidden need."""
+
+    RESIDENT = "resident"
+    PATROL = "patrol"
+    SENSOR = "sensor"
+
+
+class SharingMode(StrEnum):
+    """How departments share the data (certificates) they issue."""
+
+    NONE = "none"
+    """Every material from another department costs the applicant a trip."""
+    PAIRS = "pairs"
+    """Only the listed (lead department, issuing department) pairs share."""
+    LIBRARY = "library"
+    """A shared electronic certificate library holds a share of all materials."""
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario part: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Beta(StrictModel):
+    """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
+
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+
+    @property
+    def mean(self) -> float:
+        """Analytic mean ``a / (a + b)``."""
+        return self.a / (self.a + self.b)
+
+
+class CalendarSpec(StrictModel):
+    """Working hours: the listed spans on the listed weekdays, or around the clock."""
+
+    always: bool = False
+    """Open 24 hours a day, 7 days a week (the other fields are then ignored)."""
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    hours: tuple[str, ...] = ("09:00-12:00", "13:30-17:30")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in v if d not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
+        if not v:
+            raise ValueError("needs at least one day")
+        return v
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("needs at least one span HH:MM-HH:MM")
+        for span in v:
+            parse_span(span)
+        return v
+
+    def build(self) -> WeeklyCalendar:
+        """The engine's calendar for this spec."""
+        if self.always:
+            return WeeklyCalendar.always_open()
+        return WeeklyCalendar.from_days_hours(self.days, self.hours)
+
+
+# --------------------------------------------------------------------------------------- city
+class SyntheticCity(StrictModel):
+    """A generated district: streets, grids and communities laid out on a square."""
+
+    center_lon: float = Field(ge=-180, le=180)
+    center_lat: float = Field(ge=-80, le=84)
+    area_km2: float = Field(gt=0, le=10_000)
+    streets: int = Field(ge=1, le=500)
+    grids: int = Field(ge=1, le=5_000)
+    communities: int = Field(ge=1, le=50_000)
+
+    @model_validator(mode="after")
+    def _nested(self) -> SyntheticCity:
+        if not self.streets <= self.grids <= self.communities:
+            raise ValueError(
+                "needs streets <= grids <= communities, got "
+                f"{self.streets}, {self.grids}, {self.communities}"
+            )
+        return self
+
+
+class City(StrictModel):
+    """The territory: a synthetic district or a GeoJSON FeatureCollection of cells."""
+
+    name: str = "district"
+    synthetic: SyntheticCity | None = None
+    geojson: str | None = None
+    """Path to a FeatureCollection (relative to the scenario file). Each feature has the
+    properties ``id``, ``parent`` (null for the district), ``level`` (district, street, grid,
+    community), ``name`` and, on communities, ``population``."""
+    walking_speed_kmh: float = Field(default=4.5, gt=0, le=100)
+    """Speed of residents and grid workers moving between cells."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> City:
+        if (self.synthetic is None) == (self.geojson is None):
+            raise ValueError("give exactly one of 'synthetic' or 'geojson'")
+        return self
+
+
+# --------------------------------------------------------------------------------- population
+class AgeGroupSpec(StrictModel):
+    """One age group's share and traits."""
+
+    share: Share
+    literacy: Beta
+    """Digital literacy in [0, 1]: success online, use of apps and kiosks."""
+    trust: Beta = Beta(a=6, b=3)
+    """Initial trust in government services in [0, 1]: willingness to report."""
+    living_alone_share: Share = 0.0
+    """Share living alone (meaningful for the elderly: they carry hidden needs)."""
+
+
+class Population(StrictModel):
+    """Who lives in the district."""
+
+    residents: int = Field(ge=1, le=50_000_000)
+    """Total residents, split over communities by area (synthetic city) or by the GeoJSON
+    ``population`` properties (then this total rescales them)."""
+    age_groups: dict[AgeGroup, AgeGroupSpec]
+    firms: int = Field(default=0, ge=0)
+    """Firms, spread over communities like residents; they apply for items too."""
+
+
+# ----------------------------------------------------------------------------- case catalogue
+class Profile(StrictModel):
+    """An hour-of-week shape of arrivals: ``hourly[h] * weekday[d]``, normalised to mean 1."""
+
+    hourly: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
+    weekday: tuple[float, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+
+    @model_validator(mode="after")
+    def _positive(self) -> Profile:
+        if any(w < 0 for w in self.hourly + self.weekday) or sum(self.hourly) <= 0:
+            raise ValueError("weights must be >= 0 and not all zero")
+        if sum(self.weekday) <= 0:
+            raise ValueError("weekday weights must not all be zero")
+        return self
+
+    def hour_of_week(self) -> list[float]:
+        """168 weights (Monday 00:00 first) with mean 1."""
+        raw = [self.weekday[h // 24] * self.hourly[h % 24] for h in range(168)]
+        mean = sum(raw) / 168
+        return [w / mean for w in raw]
+
+
+class Material(StrictModel):
+    """A certificate an item needs, and the department that issues it."""
+
+    name: Identifier
+    issuer: Identifier
+
+
+class _CaseTypeBase(StrictModel):
+    id: Identifier
+    name: str = ""
+    profile: Identifier = "flat"
+    """Name of an hour-of-week profile in ``services.profiles`` (``flat`` always exists)."""
+    handling_min: Distribution = Field(default_factory=lambda: {"dist": "fixed", "value": 30})
+    """Staff working minutes at the department that processes it."""
+    promised_days: float = Field(default=15, gt=0)
+    """Promised (legal) time to close, in days: later closures lower satisfaction."""
+
+
+class AdminItem(_CaseTypeBase):
+    """An administrative service item (政务服务)."""
+
+    kind: Literal["admin"] = "admin"
+    lead_department: Identifier
+    materials: tuple[Material, ...] = ()
+    rate_per_resident_year: float = Field(default=0.0, ge=0)
+    rate_per_firm_year: float = Field(default=0.0, ge=0)
+    channels: tuple[ChannelKind, ...] = (ChannelKind.PORTAL, ChannelKind.WINDOW)
+    """Channels through which the item can be applied for."""
+    on_the_spot_share: Share = 0.0
+    """Share approved at intake (window, kiosk or portal) without back-office processing."""
+
+
+class UrbanEvent(_CaseTypeBase):
+    """An urban governance event at a place (城市治理)."""
+
+    kind: Literal["event"] = "event"
+    department: Identifier
+    clarity: Share = 1.0
+    """How clear the responsibility is: 1 never misrouted, 0 misrouted as often as dispatch
+    accuracy allows."""
+    not_handleable_share: Share = 0.0
+    """Share that cannot be handled (unreasonable, outside the remit): closed unresolved."""
+    rate_per_resident_year: float = Field(default=0.0, ge=0)
+    rate_per_km2_year: float = Field(default=0.0, ge=0)
+    discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.RESIDENT, DiscoveryMode.PATROL)
+    report_probability: Share = 0.5
+    """Probability that residents who notice it report it (scaled by their trust)."""
+    report_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 4})
+    channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL)
+    patrol_settle_share: Share = 0.0
+    """Share a grid worker who finds it settles on the spot."""
+
+
+class HiddenNeed(_CaseTypeBase):
+    """A need never voiced (elderly living alone): found by visits or sensors only."""
+
+    kind: Literal["hidden"] = "hidden"
+    department: Identifier
+    rate_per_eligible_year: float = Field(default=0.0, ge=0)
+    """Rate per elderly resident living alone."""
+    discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.PATROL, DiscoveryMode.SENSOR)
+
+
+class Inquiry(_CaseTypeBase):
+    """A question (information-only contact)."""
+
+    kind: Literal["inquiry"] = "inquiry"
+    rate_per_resident_year: float = Field(default=0.0, ge=0)
+    channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
+    operator_resolution_share: Share = 1.0
+    """Share answered by the operator at intake; the rest go to ``department``."""
+    department: Identifier | None = None
+
+
+CaseType = Annotated[AdminItem | UrbanEvent | HiddenNeed | Inquiry, Field(discriminator="kind")]
+
+
+class Services(StrictModel):
+    """The case-type catalogue and its arrival profiles."""
+
+    profiles: dict[Identifier, Profile] = Field(default_factory=dict)
+    case_types: tuple[CaseType, ...] = Field(min_length=1)
+
+
+# -------------------------------------------------------------------------------- departments
+class Department(StrictModel):
+    """A department: staff, working hours."""
+
+    name: str = ""
+    staff: int = Field(ge=1, le=100_000)
+    calendar: CalendarSpec = CalendarSpec()
+
+
+# ----------------------------------------------------------------------------------- channels
+class HotlineSpec(StrictModel):
+    """A telephone line with seats, talk time and caller patience."""
+
+    enabled: bool = True
+    seats: int | tuple[int, ...] = 10
+    """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
+    talk_time_s: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 150, "sd": 90}
+    )
+    patience_s: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 180}
+    )
+    retry_probability: Share = 0.5
+    """Probability that a caller who hung up tries again (else switches channel or gives up)."""
+    retry_delay_min: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30}
+    )
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    """Time from the end of the call until the work order reaches a department."""
+
+    @field_validator("seats")
+    @classmethod
+    def _seats(cls, v: int | tuple[int, ...]) -> int | tuple[int, ...]:
+        values = (v,) if isinstance(v, int) else v
+        if not isinstance(v, int) and len(v) != 24:
+            raise ValueError(f"needs 1 or 24 values (one per hour of day), got {len(v)}")
+        if any(s < 0 for s in values):
+            raise ValueError(f"seats must be >= 0, got {min(values)}")
+        if max(values) == 0:
+            raise ValueError("needs at least one seat in some hour")
+        return v
+
+    def seats_by_hour(self) -> tuple[int, ...]:
+        """24 seat counts."""
+        return (self.seats,) * 24 if isinstance(self.seats, int) else self.seats
+
+
+class PortalSpec(StrictModel):
+    """Online portal and apps (一网通办)."""
+
+    enabled: bool = True
+    submit_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 15})
+    base_failure: Share = 0.05
+    literacy_failure: Share = 0.6
+    """Added failure probability for a resident with literacy 0 (falls linearly to 0 at 1)."""
+    apps: int = Field(default=1, ge=1, le=1000)
+    """Number of separate apps a resident must pick from ("app sprawl")."""
+    sprawl_failure_per_app: Share = 0.005
+    """Added failure probability per app beyond the first."""
+    fallback_probability: Share = 0.7
+    """Probability that a resident who failed online tries another channel."""
+
+
+class WindowsSpec(StrictModel):
+    """Service-hall windows."""
+
+    enabled: bool = True
+    mode: Literal["comprehensive", "specialised"] = "comprehensive"
+    """Comprehensive windows accept every item; specialised ones serve one department each."""
+    halls: int = Field(default=1, ge=1, le=1000)
+    """Service halls, placed at street centres (the first ones get one each)."""
+    windows_per_hall: int = Field(default=4, ge=1, le=1000)
+    """Comprehensive windows per hall."""
+    specialised_windows: dict[Identifier, int] = Field(default_factory=dict)
+    """Specialised mode: windows per department in each hall."""
+    service_min: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 15, "sd": 8}
+    )
+    calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
+
+
+class KiosksSpec(StrictModel):
+    """24 h self-service kiosks."""
+
+    enabled: bool = True
+    sites: int = Field(default=1, ge=1, le=10_000)
+    terminals: int = Field(default=2, ge=1, le=100_000)
+    """Terminals in all, spread as evenly as possible over the sites."""
+    items: tuple[Identifier, ...] | Literal["all"] = "all"
+    """Admin items a kiosk can do."""
+    service_min: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 8, "sd": 4}
+    )
+    calendar: CalendarSpec = CalendarSpec(always=True)
+
+
+class PatrolSpec(StrictModel):
+    """Grid workers patrolling their grid (网格员)."""
+
+    enabled: bool = True
+    workers_per_grid: int = Field(default=2, ge=0, le=1000)
+    calendar: CalendarSpec = CalendarSpec(
+        days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=("08:30-12:00", "13:30-17:30")
+    )
+    inspect_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+    """Time spent in a community on each visit (besides settling events)."""
+    detect_probability: Share = 0.8
+    """Probability of spotting a pending event in the community visited."""
+    visit_detect_probability: Share = 0.3
+    """Probability of finding a hidden need in the community visited (home visits)."""
+    settle_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+
+
+class PhotoSpec(StrictModel):
+    """Citizen photo reports (随手拍)."""
+
+    enabled: bool = True
+    submit_min: Distribution = 3
+    report_boost: float = Field(default=0.2, ge=0, le=1)
+    """Added report probability when the photo channel is open (it lowers the cost)."""
+
+
+class SensorsSpec(StrictModel):
+    """IoT sensors: event sensors in communities, smart water meters for the elderly."""
+
+    enabled: bool = True
+    community_coverage: Share = 0.0
+    """Share of communities with event sensors (water level, manholes, pipes)."""
+    water_meter_coverage: Share = 0.0
+    """Share of elderly living alone with a smart water meter (水管家)."""
+    detect_delay_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+
+
+class Channels(StrictModel):
+    """Every channel; disable one with ``enabled: false``."""
+
+    hotline: HotlineSpec = HotlineSpec()
+    consultation: HotlineSpec = HotlineSpec(enabled=False)
+    portal: PortalSpec = PortalSpec()
+    window: WindowsSpec = WindowsSpec()
+    kiosk: KiosksSpec = KiosksSpec()
+    patrol: PatrolSpec = PatrolSpec()
+    photo: PhotoSpec = PhotoSpec()
+    sensor: SensorsSpec = SensorsSpec()
+
+    def enabled(self, kind: ChannelKind) -> bool:
+        """Whether channel ``kind`` is open in this scenario."""
+        return bool(getattr(self, kind.value).enabled)
+
+
+# ----------------------------------------------------------------------------------- policies
+class DataSharing(StrictModel):
+    """Data-sharing policy."""
+
+    mode: SharingMode = SharingMode.NONE
+    pairs: tuple[tuple[Identifier, Identifier], ...] = ()
+    """With mode ``pairs``: (lead department, issuing department) pairs that share."""
+    library_coverage: Share = 0.9352
+    """With mode ``library``: share of materials found in the certificate library
+    (X district: 93.52%)."""
+    fetch_min: Distribution = 5
+    """Time for a department to fetch a shared material."""
+
+
+class Policies(StrictModel):
+    """Levers a planner pulls."""
+
+    data_sharing: DataSharing = DataSharing()
+    dispatch_accuracy: Share = 0.8
+    """Probability that dispatch routes a case with unclear responsibility correctly."""
+    max_bounces: int = Field(default=2, ge=0, le=20)
+    """Bounces (退单) after which a case is closed unresolved."""
+    bounce_review_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 240})
+    """Working time a wrong department takes to send a case back."""
+    channel_overrides: dict[Identifier, tuple[ChannelKind, ...]] = Field(default_factory=dict)
+    """Per case type: the channels open to it (replaces the type's own list)."""
+    response_limit_h: float = Field(default=24, gt=0)
+    """A case counts as responded to if its intake completes within this time of reporting."""
+
+
+# ---------------------------------------------------------------------------------- behaviour
+class ChannelChoice(StrictModel):
+    """Multinomial-logit coefficients of the residents' channel choice."""
+
+    asc: dict[ChannelKind, float] = Field(default_factory=dict)
+    """Alternative-specific constants."""
+    literacy: dict[ChannelKind, float] = Field(default_factory=dict)
+    """Times digital literacy in [0, 1]."""
+    trust: dict[ChannelKind, float] = Field(default_factory=dict)
+    """Times trust in [0, 1]."""
+    distance_per_km: dict[ChannelKind, float] = Field(default_factory=dict)
+    """Times the network distance to the nearest hall (window) or kiosk site (kiosk)."""
+    age: dict[AgeGroup, dict[ChannelKind, float]] = Field(default_factory=dict)
+    """Added per age group."""
+
+
+class SatisfactionModel(StrictModel):
+    """Logit of a satisfied rating after closure, and how ratings move trust."""
+
+    base: float = 1.5
+    resolved: float = 1.5
+    per_day_late: float = -0.3
+    """Per day past the promised time."""
+    per_extra_trip: float = -0.5
+    """Per trip beyond the first."""
+    per_bounce: float = -0.6
+    rating_probability: Share = 0.7
+    """Probability that a resident rates the service (好差评)."""
+    trust_learning_rate: Share = 0.2
+    """Trust moves this far towards 1 after a satisfied rating, towards 0 after a bad one."""
+
+
+class Behaviour(StrictModel):
+    """How residents behave."""
+
+    channel_choice: ChannelChoice = ChannelChoice()
+    satisfaction: SatisfactionModel = SatisfactionModel()
+    trip_min: Distribution = Field(default_factory=lambda: {"dist": "lognormal", "mean": 120, "sd": 60})
+    """Time a trip to fetch a material in person takes (done in the issuer's working hours)."""
+    apply_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 2})
+    """Time from a need arising to the resident contacting a channel."""
+
+
+class Run(StrictModel):
+    """Run length and seed."""
+
+    horizon_days: float = Field(default=28, gt=0, le=3660)
+    """Days simulated in all, warm-up included."""
+    warmup_days: float = Field(default=0, ge=0)
+    """Cases arising in the first days are simulated but left out of the outcomes."""
+    seed: int = Field(default=1, ge=0, le=2**63 - 1)
+
+    @model_validator(mode="after")
+    def _warmup(self) -> Run:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be < horizon_days ({self.horizon_days})"
+            )
+        return self
+
+
+class Scenario(StrictModel):
+    """A whole scenario."""
+
+    name: str
+    description: str = ""
+    city: City
+    population: Population
+    departments: dict[Identifier, Department] = Field(min_length=1)
+    services: Services
+    channels: Channels = Channels()
+    policies: Policies = Policies()
+    behaviour: Behaviour = Behaviour()
+    run: Run = Run()
+
+    def case_type(self, type_id: str) -> AdminItem | UrbanEvent | HiddenNeed | Inquiry:
+        """The case type with this id."""
+        for ct in self.services.case_types:
+            if ct.id == type_id:
+                return ct
+        raise KeyError(type_id)
+
+
+# ----------------------------------------------------------------------------- cross checks
+class Problem(BaseModel):
+    """One thing wrong with a scenario: where, what value, what is allowed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    value: Any = None
+    message: str
+
+    def __str__(self) -> str:
+        value = "" if self.value is None else f"{_short(self.value)} "
+        return f"{self.path}: {value}{self.message}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def cross_check(s: Scenario) -> list[Problem]:
+    """Check the rules that tie parts of a scenario together.
+
+    Returns:
+        Every problem found, in a stable order (empty when the scenario is consistent).
+    """
+    problems: list[Problem] = []
+    depts = sorted(s.departments)
+    dept_list = ", ".join(depts)
+
+    def need_dept(path: str, dept: str | None) -> None:
+        if dept is not None and dept not in s.departments:
+            problems.append(Problem(path=path, value=dept, message=f"is not a department; allowed: {dept_list}"))
+
+    shares = sum(g.share for g in s.population.age_groups.values())
+    if not math.isclose(shares, 1.0, abs_tol=1e-6):
+        problems.append(
+            Problem(path="population.age_groups", value=round(shares, 6), message="shares must add up to 1")
+        )
+    profiles = {"flat", *s.services.profiles}
+    seen: set[str] = set()
+    type_ids = {ct.id for ct in s.services.case_types}
+    for i, ct in enumerate(s.services.case_types):
+        base = f"services.case_types[{i}]"
+        if ct.id in seen:
+            problems.append(Problem(path=f"{base}.id", value=ct.id, message="is used by another case type"))
+        seen.add(ct.id)
+        if ct.profile not in profiles:
+            problems.append(
+                Problem(path=f"{base}.profile", value=ct.profile,
+                        message=f"is not a profile; allowed: {', '.join(sorted(profiles))}")
+            )
+        if isinstance(ct, AdminItem):
+            need_dept(f"{base}.lead_department", ct.lead_department)
+            for j, m in enumerate(ct.materials):
+                need_dept(f"{base}.materials[{j}].issuer", m.issuer)
+            allowed = {ChannelKind.PORTAL, ChannelKind.WINDOW, ChannelKind.KIOSK, ChannelKind.HOTLINE}
+            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
+        elif isinstance(ct, UrbanEvent):
+            need_dept(f"{base}.department", ct.department)
+            allowed = {ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL}
+            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
+        elif isinstance(ct, HiddenNeed):
+            need_dept(f"{base}.department", ct.department)
+            if DiscoveryMode.RESIDENT in ct.discoverable_by:
+                problems.append(
+                    Problem(path=f"{base}.discoverable_by", value="resident",
+                            message="hidden needs are never reported; allowed: patrol, sensor")
+                )
+        else:
+            need_dept(f"{base}.department", ct.department)
+            if ct.operator_resolution_share < 1 and ct.department is None:
+                problems.append(
+                    Problem(path=f"{base}.department", value=None,
+                            message="is needed when operator_resolution_share < 1")
+                )
+            allowed = {ChannelKind.HOTLINE, ChannelKind.CONSULTATION, ChannelKind.PORTAL}
+            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
+    for tid in s.policies.channel_overrides:
+        if tid not in type_ids:
+            problems.append(
+                Problem(path=f"policies.channel_overrides.{tid}", value=tid,
+                        message=f"is not a case type; allowed: {', '.join(sorted(type_ids))}")
+            )
+    for j, (a, b) in enumerate(s.policies.data_sharing.pairs):
+        need_dept(f"policies.data_sharing.pairs[{j}][0]", a)
+        need_dept(f"policies.data_sharing.pairs[{j}][1]", b)
+    for dept in s.channels.window.specialised_windows:
+        need_dept(f"channels.window.specialised_windows.{dept}", dept)
+    items = s.channels.kiosk.items
+    if items != "all":
+        admin_ids = {ct.id for ct in s.services.case_types if isinstance(ct, AdminItem)}
+        for j, item in enumerate(items):
+            if item not in admin_ids:
+                problems.append(
+                    Problem(path=f"channels.kiosk.items[{j}]", value=item,
+                            message=f"is not an admin item; allowed: {', '.join(sorted(admin_ids))}")
+                )
+    w = s.channels.window
+    if w.enabled and w.mode == "specialised" and not w.specialised_windows:
+        problems.append(
+            Problem(path="channels.window.specialised_windows", value={},
+                    message="needs at least one department with windows in specialised mode")
+        )
+    if s.city.synthetic is not None:
+        missing = [g.value for g in AgeGroup if g not in s.population.age_groups]
+        if missing:
+            problems.append(
+                Problem(path="population.age_groups", value=sorted(s.population.age_groups),
+                        message=f"needs every age group; missing: {', '.join(missing)}")
+            )
+    return problems
+
+
+def _check_channels(
+    problems: list[Problem], path: str, channels: tuple[ChannelKind, ...], allowed: set[ChannelKind]
+) -> None:
+    for j, ch in enumerate(channels):
+        if ch not in allowed:
+            problems.append(
+                Problem(path=f"{path}[{j}]", value=ch.value,
+                        message=f"is not a channel for this kind; allowed: "
+                                f"{', '.join(sorted(c.value for c in allowed))}")
+            )
+    if not channels:
+        problems.append(Problem(path=path, value=[], message="needs at least one channel"))

@@ -1,0 +1,3 @@
+"""The Streamlit viewer (to come)."""
+
+__all__: list[str] = []
