@@ -172,6 +172,20 @@ class WeeklyCalendar:
             return self.next_open(t)
         return self._at_cumulative(self.cumulative(t) + work)
 
+    def cumulative_array(self, t: np.ndarray) -> np.ndarray:
+        """:meth:`cumulative` for many times at once."""
+        t = np.asarray(t, dtype=float)
+        if self.always:
+            return t.copy()
+        week, tw = np.divmod(t, MINUTES_PER_WEEK)
+        starts, ends = np.asarray(self._starts), np.asarray(self._ends)
+        i = np.searchsorted(starts, tw, side="right") - 1
+        ic = np.maximum(i, 0)
+        within = np.where(
+            i < 0, 0.0, np.asarray(self._cum)[ic] + np.minimum(tw, ends[ic]) - starts[ic]
+        )
+        return week * self._week_open + within
+
     def open_minutes(self, a: float, b: float) -> float:
         """Open minutes in ``[a, b)``."""
         return self.cumulative(b) - self.cumulative(a)

@@ -1,0 +1,135 @@
+"""Channels: how a case enters the system. One class per kind, registered in one place.
+
+A channel is a Mesa agent with a SimPy intake process. :meth:`Channel.intake` is a generator
+the case's process delegates to (``ok = yield from channel.intake(case, info)``): it records
+the case's queue and service stages in the event log and returns whether the case was taken
+in. A new channel is a new subclass added to :data:`CHANNEL_CLASSES`; the engine does not
+change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import mesa
+
+from gridtwin.scenarios.schema import ChannelKind
+from gridtwin.sim.cases import Case, Stage
+from gridtwin.sim.distributions import BufferedSampler, UniformStream
+
+if TYPE_CHECKING:
+    from gridtwin.model import CaseTypeInfo, GovernanceModel
+
+__all__ = ["CHANNEL_CLASSES", "CHANNEL_ORDER", "Channel", "OnlineChannel", "PhotoChannel"]
+
+CHANNEL_ORDER: tuple[ChannelKind, ...] = tuple(ChannelKind)
+"""Channel kinds in code order: event-log channel codes index this tuple."""
+
+Intake = Generator[Any, Any, bool]
+"""What :meth:`Channel.intake` is: a SimPy sub-process returning whether the case was taken in."""
+
+
+class Channel(mesa.Agent):
+    """Base of every channel.
+
+    Args:
+        model: The governance model.
+        kind: Which channel this is.
+    """
+
+    kind: ClassVar[ChannelKind]
+    counts_as_trip: ClassVar[bool] = False
+    """Whether using the channel means going somewhere (a trip, 跑腿)."""
+
+    def __init__(self, model: GovernanceModel, spec: Any) -> None:
+        super().__init__(model)
+        self.spec = spec
+        self.code = CHANNEL_ORDER.index(self.kind)
+        self.env = model.env
+        self.log = model.log.record
+        self.uniform = UniformStream(model.streams.rng(self.kind.value, "decisions"))
+
+    def available(self, info: CaseTypeInfo) -> bool:
+        """Whether this channel can take a case of this type (beyond the type's channel list)."""
+        return True
+
+    def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
+        """Take the case in; record its stages; return True if accepted."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class OnlineChannel(Channel):
+    """Online portal and apps (一网通办): no queue, but submissions can fail.
+
+    The failure probability grows as digital literacy falls and with every extra app a resident
+    has to pick from (app sprawl).
+    """
+
+    kind = ChannelKind.PORTAL
+
+    def __init__(self, model: GovernanceModel, spec: Any) -> None:
+        super().__init__(model, spec)
+        self.submit = BufferedSampler(spec.submit_min, model.streams.rng(self.kind.value, "submit"))
+        self.population = model.population
+        self.sprawl = getattr(spec, "sprawl_failure_per_app", 0.0) * (getattr(spec, "apps", 1) - 1)
+
+    def failure_probability(self, literacy: float) -> float:
+        """Probability that a submission by a resident with this literacy fails."""
+        p = self.spec.base_failure + self.spec.literacy_failure * (1.0 - literacy) + self.sprawl
+        return min(p, 1.0)
+
+    def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
+        """Submit online: takes ``submit_min``; fails with :meth:`failure_probability`."""
+        now = self.env.now
+        duration = self.submit()
+        literacy = self.population.literacy[case.resident] if case.resident >= 0 else 1.0
+        ok = self.uniform() >= self.failure_probability(literacy)
+        self.log(case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1,
+                 now, now + duration)
+        yield self.env.timeout(duration)
+        return ok
+
+
+class PhotoChannel(OnlineChannel):
+    """Citizen photo report (随手拍): a quick upload; needs some digital literacy."""
+
+    kind = ChannelKind.PHOTO
+
+    def __init__(self, model: GovernanceModel, spec: Any) -> None:
+        Channel.__init__(self, model, spec)
+        self.submit = BufferedSampler(spec.submit_min, model.streams.rng("photo", "submit"))
+        self.population = model.population
+        portal = model.scenario.channels.portal
+        self.sprawl = 0.0
+        self._base, self._lit = portal.base_failure, portal.literacy_failure
+
+    def failure_probability(self, literacy: float) -> float:
+        """Failure falls with literacy as on the portal, without app sprawl."""
+        return min(self._base + self._lit * (1.0 - literacy), 1.0)
+
+
+def _registry() -> dict[ChannelKind, type[Channel]]:
+    from gridtwin.agents.halls import KioskChannel, WindowChannel
+    from gridtwin.agents.phone import ConsultationLine, Hotline
+
+    return {
+        ChannelKind.HOTLINE: Hotline,
+        ChannelKind.CONSULTATION: ConsultationLine,
+        ChannelKind.PORTAL: OnlineChannel,
+        ChannelKind.WINDOW: WindowChannel,
+        ChannelKind.KIOSK: KioskChannel,
+        ChannelKind.PHOTO: PhotoChannel,
+    }
+
+
+CHANNEL_CLASSES: dict[ChannelKind, type[Channel]] = {}
+"""Resident-facing channel classes by kind (filled on first use; patrol and sensors are not
+chosen by residents and live in :mod:`gridtwin.agents.workers` and :mod:`gridtwin.agents.sensors`)."""
+
+
+def channel_classes() -> dict[ChannelKind, type[Channel]]:
+    """The registry, filled on first use (the channel modules import this one)."""
+    if not CHANNEL_CLASSES:
+        CHANNEL_CLASSES.update(_registry())
+    return CHANNEL_CLASSES

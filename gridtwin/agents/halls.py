@@ -1,0 +1,140 @@
+"""Places a resident goes to: service-hall windows and self-service kiosks.
+
+Going there is a trip (跑腿): the resident travels over the city's network to the nearest hall
+or kiosk site, arrives when it is open, queues first come first served, and is served.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gridtwin.agents.channels import Channel, Intake
+from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
+from gridtwin.sim.cases import Case, Stage
+from gridtwin.sim.distributions import BufferedSampler
+from gridtwin.sim.servers import ServerPool
+
+if TYPE_CHECKING:
+    from gridtwin.model import CaseTypeInfo, GovernanceModel
+
+__all__ = ["KioskChannel", "WindowChannel", "place_sites"]
+
+
+def place_sites(n: int, preferred: np.ndarray, n_communities: int) -> np.ndarray:
+    """Pick ``n`` distinct communities for sites: the preferred ones first, then evenly spread."""
+    chosen = list(dict.fromkeys(int(c) for c in preferred[:n]))
+    if len(chosen) < n:
+        spread = np.linspace(0, n_communities - 1, num=min(n, n_communities)).round().astype(int)
+        for c in spread:
+            if len(chosen) >= n:
+                break
+            if int(c) not in chosen:
+                chosen.append(int(c))
+        rest = (c for c in range(n_communities) if c not in set(chosen))
+        while len(chosen) < min(n, n_communities):
+            chosen.append(next(rest))
+    return np.array(chosen, dtype=np.int64)
+
+
+class _Place(Channel):
+    """A channel at physical sites: travel, queue at the site, service."""
+
+    counts_as_trip = True
+
+    def _setup_sites(self, model: GovernanceModel, sites: np.ndarray) -> None:
+        self.sites = sites
+        self.distance_km, self.nearest = model.city.distances_from(sites)
+        self.speed_km_per_min = model.scenario.city.walking_speed_kmh / 60.0
+        self.calendar = self.spec.calendar.build()
+        self.service = BufferedSampler(self.spec.service_min,
+                                       model.streams.rng(self.kind.value, "service"))
+
+    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
+        """Travel to the nearest site, arrive when open, queue, be served."""
+        env, log, code = self.env, self.log, self.code
+        now = env.now
+        site = int(self.nearest[case.community])
+        arrive = self.calendar.next_open(now + self.distance_km[case.community] / self.speed_km_per_min)
+        log(case.id, Stage.TRAVEL, code, -1, now, arrive)
+        case.trips += 1
+        yield env.timeout(arrive - now)
+        start, end = self._pool_for(site, info).reserve(arrive, self.service())
+        log(case.id, Stage.QUEUE, code, -1, arrive, start)
+        log(case.id, Stage.INTAKE, code, -1, start, end)
+        yield env.timeout(end - arrive)
+        return True
+
+
+class WindowChannel(_Place):
+    """Service-hall windows, comprehensive (any item) or specialised (one department each).
+
+    Halls stand at street centres. X district merged 83 department windows into 18
+    comprehensive ones: both designs are a lever here.
+    """
+
+    kind = ChannelKind.WINDOW
+
+    def __init__(self, model: GovernanceModel, spec: WindowsSpec) -> None:
+        super().__init__(model, spec)
+        city = model.city
+        self._setup_sites(model, place_sites(spec.halls, city.street_centres, city.n_communities))
+        cal = self.calendar
+        self.comprehensive = spec.mode == "comprehensive"
+        if self.comprehensive:
+            self.pools = [ServerPool(f"window/{i}", [(spec.windows_per_hall, cal)])
+                          for i in range(len(self.sites))]
+        else:
+            self.dept_pools = {
+                model.department_index[d]: [ServerPool(f"window/{i}/{d}", [(n, cal)])
+                                            for i in range(len(self.sites))]
+                for d, n in spec.specialised_windows.items() if n > 0
+            }
+
+    def available(self, info: CaseTypeInfo) -> bool:
+        """Comprehensive windows take anything; specialised ones only their department's items."""
+        return self.comprehensive or info.department in self.dept_pools
+
+    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
+        if self.comprehensive:
+            return self.pools[site]
+        return self.dept_pools[info.department][site]
+
+    def all_pools(self) -> list[ServerPool]:
+        """Every window pool (for utilisation and queue series)."""
+        if self.comprehensive:
+            return list(self.pools)
+        return [p for pools in self.dept_pools.values() for p in pools]
+
+
+class KioskChannel(_Place):
+    """24 h self-service kiosks at sites in streets and malls."""
+
+    kind = ChannelKind.KIOSK
+
+    def __init__(self, model: GovernanceModel, spec: KiosksSpec) -> None:
+        super().__init__(model, spec)
+        city = model.city
+        self._setup_sites(model, place_sites(spec.sites, city.street_centres[::-1],
+                                             city.n_communities))
+        per_site = np.full(len(self.sites), spec.terminals // len(self.sites))
+        per_site[: spec.terminals % len(self.sites)] += 1
+        per_site = np.maximum(per_site, 1)
+        self.pools = [ServerPool(f"kiosk/{i}", [(int(n), self.calendar)])
+                      for i, n in enumerate(per_site)]
+        self.items = None if spec.items == "all" else set(spec.items)
+
+    def available(self, info: CaseTypeInfo) -> bool:
+        """Only the items the kiosks cover."""
+        return self.items is None or info.id in self.items
+
+    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
+        return self.pools[site]
+
+    def all_pools(self) -> list[ServerPool]:
+        """Every kiosk pool."""
+        return list(self.pools)

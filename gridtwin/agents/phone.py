@@ -1,0 +1,65 @@
+"""Telephone lines: the 12345 hotline and the consultation line.
+
+Seats follow a daily roster. Callers are served first come, first served; a caller whose wait
+would exceed their patience hangs up when their patience runs out, and may call again later.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gridtwin.agents.channels import Channel, Intake
+from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
+from gridtwin.sim.cases import Case, Stage
+from gridtwin.sim.distributions import BufferedSampler
+from gridtwin.sim.servers import ServerPool, roster_groups
+
+if TYPE_CHECKING:
+    from gridtwin.model import CaseTypeInfo, GovernanceModel
+
+__all__ = ["ConsultationLine", "Hotline"]
+
+
+class Hotline(Channel):
+    """The 12345 city hotline: an operator answers and creates a work order."""
+
+    kind = ChannelKind.HOTLINE
+
+    def __init__(self, model: GovernanceModel, spec: HotlineSpec) -> None:
+        super().__init__(model, spec)
+        name = self.kind.value
+        self.pool = ServerPool(name, roster_groups(spec.seats_by_hour()), pause_off_shift=False)
+        self.talk = BufferedSampler(spec.talk_time_s, model.streams.rng(name, "talk"), 1 / 60)
+        self.patience = BufferedSampler(spec.patience_s, model.streams.rng(name, "patience"), 1 / 60)
+        self.retry_delay = BufferedSampler(spec.retry_delay_min, model.streams.rng(name, "retry"))
+
+    def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
+        """Call, wait for a seat or hang up, maybe call again; True once a call is answered."""
+        env, log, code, pool = self.env, self.log, self.code, self.pool
+        spec = self.spec
+        attempts = 0
+        while True:
+            now = env.now
+            start, group = pool.earliest(now)
+            patience = self.patience()
+            if start - now > patience:
+                log(case.id, Stage.HUNG_UP, code, -1, now, now + patience)
+                yield env.timeout(patience)
+                attempts += 1
+                if attempts >= spec.max_attempts or self.uniform() >= spec.retry_probability:
+                    return False
+                delay = self.retry_delay()
+                log(case.id, Stage.RETRY_WAIT, code, -1, env.now, env.now + delay)
+                yield env.timeout(delay)
+                continue
+            end = pool.commit(start, group, self.talk())
+            log(case.id, Stage.QUEUE, code, -1, now, start)
+            log(case.id, Stage.INTAKE, code, -1, start, end)
+            yield env.timeout(end - now)
+            return True
+
+
+class ConsultationLine(Hotline):
+    """The 24 h consultation line (一按灵): answers questions without creating a case."""
+
+    kind = ChannelKind.CONSULTATION

@@ -1,0 +1,132 @@
+"""Residents while they have an open case: channel choice, ratings, trust.
+
+The population's lasting traits live in arrays (:mod:`gridtwin.agents.population`); a
+:class:`ResidentAgent` exists only while its resident has at least one open case, so the model
+holds thousands of resident agents at a time, not a million.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from gridtwin.agents.channels import CHANNEL_ORDER
+from gridtwin.agents.population import AGE_GROUPS
+from gridtwin.scenarios.schema import Behaviour
+
+if TYPE_CHECKING:
+    from gridtwin.model import GovernanceModel
+
+__all__ = ["ChoiceModel", "ResidentAgent", "ResidentRegistry"]
+
+
+class ChoiceModel:
+    """Multinomial-logit channel choice.
+
+    Utility of channel ``k`` for a resident of age group ``a``, literacy ``l``, trust ``r`` in
+    community ``c``::
+
+        V_k = asc_k + age_{a,k} + beta_lit_k * l + beta_trust_k * r + beta_dist_k * d_k(c)
+
+    where ``d_k(c)`` is the network distance (km) from ``c`` to the nearest hall (windows) or
+    kiosk site (kiosks), 0 for other channels.
+
+    Args:
+        behaviour: The scenario's behaviour part.
+        distances: Per channel code, distance (km) per community, for channels at places.
+    """
+
+    def __init__(self, behaviour: Behaviour, distances: dict[int, np.ndarray]) -> None:
+        cc = behaviour.channel_choice
+        n = len(CHANNEL_ORDER)
+        self.const = [[cc.asc.get(k, 0.0) + cc.age.get(a, {}).get(k, 0.0) for k in CHANNEL_ORDER]
+                      for a in AGE_GROUPS]
+        self.lit = [cc.literacy.get(k, 0.0) for k in CHANNEL_ORDER]
+        self.trust = [cc.trust.get(k, 0.0) for k in CHANNEL_ORDER]
+        dist_coef = [cc.distance_per_km.get(k, 0.0) for k in CHANNEL_ORDER]
+        self.dist: list[list[float] | None] = [None] * n
+        for code, d in distances.items():
+            if dist_coef[code]:
+                self.dist[code] = (dist_coef[code] * np.asarray(d)).tolist()
+
+    def utilities(
+        self, age: int, literacy: float, trust: float, community: int, options: Sequence[int]
+    ) -> list[float]:
+        """Utilities of the given channel codes."""
+        const, lit, tr, dist = self.const[age], self.lit, self.trust, self.dist
+        out = []
+        for k in options:
+            v = const[k] + lit[k] * literacy + tr[k] * trust
+            d = dist[k]
+            if d is not None:
+                v += d[community]
+            out.append(v)
+        return out
+
+    def choose(
+        self, u: float, age: int, literacy: float, trust: float, community: int,
+        options: Sequence[int],
+    ) -> int:
+        """The channel code that uniform draw ``u`` picks (-1 when there is no option)."""
+        if not options:
+            return -1
+        if len(options) == 1:
+            return options[0]
+        v = self.utilities(age, literacy, trust, community, options)
+        top = max(v)
+        w = [math.exp(x - top) for x in v]
+        target = u * sum(w)
+        acc = 0.0
+        for k, wk in zip(options, w, strict=True):
+            acc += wk
+            if target < acc:
+                return k
+        return options[-1]
+
+
+class ResidentAgent(mesa.Agent):
+    """A resident with at least one open case.
+
+    Args:
+        model: The governance model.
+        row: The resident's row in the population arrays.
+    """
+
+    __slots__ = ("row", "open_cases")
+
+    def __init__(self, model: GovernanceModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+        self.open_cases = 0
+
+
+class ResidentRegistry:
+    """Creates a resident's agent when their first case opens and removes it when the last closes."""
+
+    __slots__ = ("_model", "_agents")
+
+    def __init__(self, model: GovernanceModel) -> None:
+        self._model = model
+        self._agents: dict[int, ResidentAgent] = {}
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def attach(self, row: int) -> ResidentAgent:
+        """The resident's agent, created if needed; counts one more open case."""
+        agent = self._agents.get(row)
+        if agent is None:
+            agent = self._agents[row] = ResidentAgent(self._model, row)
+        agent.open_cases += 1
+        return agent
+
+    def release(self, agent: ResidentAgent) -> None:
+        """One case of the agent's resident closed; remove the agent if it was the last."""
+        agent.open_cases -= 1
+        if agent.open_cases == 0:
+            del self._agents[agent.row]
+            agent.remove()

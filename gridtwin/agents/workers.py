@@ -1,0 +1,89 @@
+"""Grid workers (网格员): patrol their grid, find problems, settle simple ones on the spot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from gridtwin.scenarios.schema import CaseKind, ChannelKind, PatrolSpec
+from gridtwin.sim.distributions import BufferedSampler, UniformStream
+
+if TYPE_CHECKING:
+    from simpy.events import Event
+
+    from gridtwin.model import GovernanceModel
+
+__all__ = ["GridWorker"]
+
+
+class GridWorker(mesa.Agent):
+    """A grid worker walking a closed tour of communities in working hours.
+
+    At each community the worker inspects for a while; each pending event there is spotted
+    with ``detect_probability`` and each hidden need with ``visit_detect_probability``. A
+    spotted event is settled on the spot with its type's ``patrol_settle_share`` (the worker
+    stays for the settling time) or forwarded for dispatch.
+
+    Args:
+        model: The governance model.
+        grid: Index of the worker's grid.
+        route: Community indices of the tour, visited in order, then again.
+        spec: The patrol channel's spec.
+    """
+
+    def __init__(self, model: GovernanceModel, grid: int, route: list[int], spec: PatrolSpec,
+                 start_offset: int = 0) -> None:
+        super().__init__(model)
+        self.grid = grid
+        self.route = route
+        self.position = route[start_offset % len(route)]
+        """The community the worker is in or heading to."""
+        self.visits = 0
+        self._next = start_offset % len(route)
+        rng = model.streams
+        self.inspect = BufferedSampler(spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}"))
+        self.settle = BufferedSampler(spec.settle_min, rng.rng("patrol", f"settle/{self.unique_id}"))
+        self.uniform = UniformStream(rng.rng("patrol", f"detect/{self.unique_id}"))
+        self.calendar = spec.calendar.build()
+        self.detect = spec.detect_probability
+        self.visit_detect = spec.visit_detect_probability
+        speed = model.scenario.city.walking_speed_kmh / 60.0
+        n = len(route)
+        self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
+
+    def patrol(self) -> Event:
+        """The worker's SimPy process."""
+        env, model, cal = self.model.env, self.model, self.calendar
+        pending = model.pending
+        types = model.types
+        while True:
+            now = env.now
+            t = cal.next_open(now)
+            if t > now:
+                yield env.timeout(t - now)
+            i = self._next
+            c = self.route[i]
+            self.position = c
+            self.visits += 1
+            busy = self.inspect()
+            waiting = pending[c]
+            if waiting:
+                keep = []
+                for case in waiting:
+                    found = case.found
+                    if found.triggered:
+                        continue
+                    info = types[case.type_index]
+                    p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
+                    if self.uniform() < p:
+                        settle = 0.0
+                        if info.settle_share and self.uniform() < info.settle_share:
+                            settle = self.settle()
+                            busy += settle
+                        found.succeed((ChannelKind.PATROL, settle))
+                    else:
+                        keep.append(case)
+                pending[c] = keep
+            self._next = (i + 1) % len(self.route)
+            yield env.timeout(busy + self._travel[i])

@@ -1,0 +1,360 @@
+"""The governance model: builds a district from a scenario and runs it in SimPy time.
+
+One :class:`GovernanceModel` is one run. It is a :class:`mesa.Model` holding the agents
+(departments, channels, grid workers, sensors, and residents while they have open cases); time
+belongs to a SimPy environment in minutes, starting on a Monday at 00:00. Every random number
+comes from one :class:`~gridtwin.sim.rng.Streams` tree seeded by the run's seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import simpy
+
+from gridtwin.agents.channels import CHANNEL_ORDER, Channel, channel_classes
+from gridtwin.agents.departments import DepartmentAgent
+from gridtwin.agents.population import Population, build_population
+from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
+from gridtwin.agents.sensors import SensorNetwork
+from gridtwin.agents.workers import GridWorker
+from gridtwin.scenarios.schema import (
+    AdminItem,
+    CaseKind,
+    ChannelKind,
+    DiscoveryMode,
+    HiddenNeed,
+    Inquiry,
+    Scenario,
+    UrbanEvent,
+)
+from gridtwin.sim.arrivals import ArrivalProcess
+from gridtwin.sim.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from gridtwin.sim.cases import TERMINAL_STAGE, Case, Outcome
+from gridtwin.sim.city import CityGrid, build_city
+from gridtwin.sim.distributions import BufferedSampler, UniformStream
+from gridtwin.sim.errors import ConservationError
+from gridtwin.sim.eventlog import CaseTable, EventLog
+from gridtwin.sim.lifecycle import event_case, need_case
+from gridtwin.sim.rng import Streams
+
+__all__ = ["CaseTypeInfo", "GovernanceModel"]
+
+
+@dataclass(slots=True)
+class CaseTypeInfo:
+    """A case type compiled for the engine: codes instead of names, samplers ready."""
+
+    index: int
+    id: str
+    kind: CaseKind
+    department: int
+    """Lead or responsible department code (-1: none)."""
+    handling: BufferedSampler
+    channels: tuple[int, ...] = ()
+    """Codes of the channels open to it, after policies and availability."""
+    materials: tuple[int, ...] = ()
+    """Issuer codes of the materials not issued by the lead department."""
+    on_spot_share: float = 0.0
+    settle_share: float = 0.0
+    not_handleable: float = 0.0
+    misroute_probability: float = 0.0
+    report_probability: float = 0.0
+    operator_resolution_share: float = 1.0
+    discover_resident: bool = False
+    discover_patrol: bool = False
+    discover_sensor: bool = False
+    promised_min: float = 15 * MINUTES_PER_DAY
+    report_delay: Callable[[], float] = field(default=lambda: 0.0)
+    shared_materials: bool = False
+    """Whether any material may come from data sharing (so the lead fetches it)."""
+
+
+class GovernanceModel(mesa.Model):
+    """One run of the twin.
+
+    Args:
+        scenario: A validated scenario.
+        seed: The run's seed (defaults to the scenario's ``run.seed``).
+        base_dir: Where relative paths in the scenario (GeoJSON) are resolved.
+        city: A city already built from the same spec (saves rebuilding it across runs).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        base_dir: Path | None = None,
+        city: CityGrid | None = None,
+    ) -> None:
+        self.seed_value = scenario.run.seed if seed is None else int(seed)
+        self.streams = Streams(self.seed_value)
+        super().__init__(rng=self.streams.rng("mesa"))
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.cases = CaseTable()
+        self.horizon = scenario.run.horizon_days * MINUTES_PER_DAY
+        self.warmup = scenario.run.warmup_days * MINUTES_PER_DAY
+        self.events_processed = 0
+        self.cases_created = 0
+        self.open: dict[int, Case] = {}
+
+        self.city = city if city is not None else build_city(scenario.city, base_dir)
+        self.population: Population = build_population(
+            scenario.population, self.city.community_weight, self.streams.rng("population")
+        )
+        self.department_ids = tuple(sorted(scenario.departments))
+        self.department_index = {d: i for i, d in enumerate(self.department_ids)}
+        self.departments = [
+            DepartmentAgent(self, i, d, scenario.departments[d])
+            for i, d in enumerate(self.department_ids)
+        ]
+        self._build_channels()
+        self.residents = ResidentRegistry(self)
+        self.sensors = SensorNetwork(self, scenario.channels.sensor)
+        self.pending: list[list[Case]] = [[] for _ in range(self.city.n_communities)]
+        self._build_policies()
+        self.types = [self._compile(i, ct) for i, ct in enumerate(scenario.services.case_types)]
+        self.workers = self._build_workers()
+        self.arrivals = self._build_arrivals()
+        self.env.process(self._source())
+
+    # ------------------------------------------------------------------------------ building
+    def _build_channels(self) -> None:
+        sc = self.scenario.channels
+        self.channel_code = {k: i for i, k in enumerate(CHANNEL_ORDER)}
+        self.channel_kinds = CHANNEL_ORDER
+        self.channels: dict[int, Channel] = {}
+        for kind, cls in channel_classes().items():
+            spec = getattr(sc, kind.value)
+            if spec.enabled:
+                self.channels[self.channel_code[kind]] = cls(self, spec)
+        distances = {
+            code: ch.distance_km for code, ch in self.channels.items() if hasattr(ch, "distance_km")
+        }
+        self.choice = ChoiceModel(self.scenario.behaviour, distances)
+        self.patrol_on = sc.patrol.enabled and sc.patrol.workers_per_grid > 0
+        photo = self.channels.get(self.channel_code[ChannelKind.PHOTO])
+        self._photo_boost = sc.photo.report_boost if photo is not None else 0.0
+
+    def _build_policies(self) -> None:
+        s, streams = self.scenario, self.streams
+        pol, beh = s.policies, s.behaviour
+        self.sharing = pol.data_sharing
+        self.shared_pairs = {
+            (self.department_index[a], self.department_index[b]) for a, b in self.sharing.pairs
+        }
+        self.shared_of: dict[int, list[int]] = {}
+        self.max_bounces = pol.max_bounces
+        self.fallback_probability = s.channels.portal.fallback_probability
+        self.u_choice = UniformStream(streams.rng("choice"))
+        self.u_route = UniformStream(streams.rng("routing"))
+        self.u_materials = UniformStream(streams.rng("materials"))
+        self.u_satisfaction = UniformStream(streams.rng("satisfaction"))
+        self.apply_delay = BufferedSampler(beh.apply_delay_h, streams.rng("choice", "delay"), 60.0)
+        self.trip = BufferedSampler(beh.trip_min, streams.rng("materials", "trip"))
+        self.fetch = BufferedSampler(self.sharing.fetch_min, streams.rng("materials", "fetch"))
+        self.dispatch = BufferedSampler(
+            s.channels.hotline.dispatch_min, streams.rng("routing", "dispatch")
+        )
+        self.bounce_review = BufferedSampler(pol.bounce_review_min, streams.rng("routing", "review"))
+        self._wrong = UniformStream(streams.rng("routing", "wrong"))
+
+    def _compile(self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry) -> CaseTypeInfo:
+        s = self.scenario
+        dept_id = getattr(ct, "lead_department", None) or getattr(ct, "department", None)
+        dept = self.department_index[dept_id] if dept_id else -1
+        handling = BufferedSampler(ct.handling_min, self.streams.rng("departments", f"handling/{ct.id}"))
+        info = CaseTypeInfo(index, ct.id, CaseKind(ct.kind), dept, handling,
+                            promised_min=ct.promised_days * MINUTES_PER_DAY)
+        wanted = s.policies.channel_overrides.get(ct.id, getattr(ct, "channels", ()))
+        info.channels = tuple(
+            self.channel_code[k] for k in wanted
+            if self.channel_code[k] in self.channels
+            and self.channels[self.channel_code[k]].available(info)
+        )
+        if isinstance(ct, AdminItem):
+            info.materials = tuple(self.department_index[m.issuer] for m in ct.materials
+                                   if m.issuer != ct.lead_department)
+            info.on_spot_share = ct.on_the_spot_share
+            info.shared_materials = bool(info.materials) and self.sharing.mode.value != "none"
+        elif isinstance(ct, UrbanEvent | HiddenNeed):
+            modes = set(ct.discoverable_by)
+            info.discover_patrol = DiscoveryMode.PATROL in modes
+            info.discover_sensor = DiscoveryMode.SENSOR in modes
+            if isinstance(ct, UrbanEvent):
+                info.discover_resident = DiscoveryMode.RESIDENT in modes and bool(info.channels)
+                info.settle_share = ct.patrol_settle_share
+                info.not_handleable = ct.not_handleable_share
+                info.misroute_probability = (1 - s.policies.dispatch_accuracy) * (1 - ct.clarity)
+                info.report_probability = ct.report_probability
+                info.report_delay = BufferedSampler(
+                    ct.report_delay_h, self.streams.rng("choice", f"report/{ct.id}"), 60.0
+                )
+        else:
+            info.operator_resolution_share = ct.operator_resolution_share
+        return info
+
+    def _build_workers(self) -> list[GridWorker]:
+        spec = self.scenario.channels.patrol
+        workers: list[GridWorker] = []
+        if not self.patrol_on:
+            return workers
+        for g, members in enumerate(self.city.grid_members):
+            if len(members) == 0:
+                continue
+            route = self.city.patrol_route(members)
+            for w in range(spec.workers_per_grid):
+                offset = (w * len(route)) // spec.workers_per_grid
+                worker = GridWorker(self, g, route, spec, start_offset=offset)
+                workers.append(worker)
+                self.env.process(worker.patrol())
+        return workers
+
+    def _build_arrivals(self) -> ArrivalProcess:
+        s, pop, city = self.scenario, self.population, self.city
+        residents = pop.counts().astype(float)
+        eligible = pop.eligible_counts().astype(float)
+        area = city.community_area_km2.astype(float)
+        firms = s.population.firms
+        profiles = {"flat": None, **s.services.profiles}
+        totals, shapes, weights = [], [], []
+        for ct in s.services.case_types:
+            profile = profiles[ct.profile]
+            shapes.append([1.0] * 168 if profile is None else profile.hour_of_week())
+            if isinstance(ct, HiddenNeed):
+                total, w = ct.rate_per_eligible_year * eligible.sum(), eligible
+            elif isinstance(ct, UrbanEvent):
+                by_res = ct.rate_per_resident_year * residents
+                by_area = ct.rate_per_km2_year * area
+                w = by_res + by_area
+                total = w.sum()
+            else:
+                firm_rate = getattr(ct, "rate_per_firm_year", 0.0)
+                total = ct.rate_per_resident_year * residents.sum() + firm_rate * firms
+                w = residents
+            totals.append(total)
+            weights.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
+        return ArrivalProcess(totals, np.array(shapes), weights, self.streams.rng("arrivals"))
+
+    # ------------------------------------------------------------------------------ running
+    def photo_boost(self, info: CaseTypeInfo) -> float:
+        """Added report probability when residents can report this type by photo."""
+        return self._photo_boost if self.channel_code[ChannelKind.PHOTO] in info.channels else 0.0
+
+    def wrong_department(self, right: int) -> int:
+        """A department other than ``right``, drawn uniformly."""
+        n = len(self.departments)
+        if n == 1:
+            return right
+        k = int(self._wrong() * (n - 1))
+        return k if k < right else k + 1
+
+    def _source(self) -> Any:
+        """Feed arrivals into the model, one week of them at a time."""
+        env, pop, types = self.env, self.population, self.types
+        t0 = 0.0
+        while t0 < self.horizon:
+            t1 = min(t0 + MINUTES_PER_WEEK, math.ceil(self.horizon / 60) * 60.0)
+            batch = self.arrivals.draw(t0, t1)
+            for t, k, c, u in zip(batch.time.tolist(), batch.type_index.tolist(),
+                                  batch.community.tolist(), batch.u.tolist(), strict=True):
+                if t >= self.horizon:
+                    break
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                info = types[k]
+                kind = info.kind
+                if kind is CaseKind.EVENT:
+                    case = self._new_case(k, c, -1, t)
+                    env.process(event_case(self, case, info, u))
+                elif kind is CaseKind.HIDDEN:
+                    row = pop.pick_eligible(c, u)
+                    if row < 0:
+                        continue
+                    case = self._new_case(k, c, row, t)
+                    env.process(event_case(self, case, info, u))
+                else:
+                    row = pop.pick(c, u)
+                    if row < 0:
+                        continue
+                    case = self._new_case(k, c, row, t)
+                    env.process(need_case(self, case, info))
+            t0 = t1
+
+    def _new_case(self, type_index: int, community: int, resident: int, t: float) -> Case:
+        case = Case(self.cases_created, type_index, community, resident, t)
+        self.cases_created += 1
+        self.open[case.id] = case
+        return case
+
+    def close(self, case: Case, outcome: Outcome) -> None:
+        """End a case: terminal record, rating and trust, case row, agent released."""
+        now = self.env.now
+        self.log.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
+        rating = -1
+        agent = case.agent
+        if agent is not None:
+            sat = self.scenario.behaviour.satisfaction
+            if outcome is not Outcome.ABANDONED and self.u_satisfaction() < sat.rating_probability:
+                rating = self._rate(case, outcome, sat)
+                trust = self.population.trust
+                trust[case.resident] += sat.trust_learning_rate * (rating - trust[case.resident])
+            self.residents.release(agent)
+            case.agent = None
+        del self.open[case.id]
+        self.cases.add(case, now, outcome, rating)
+
+    def _rate(self, case: Case, outcome: Outcome, sat: Any) -> int:
+        """1 if the resident is satisfied, else 0 (a logit of resolution, delay, trips, bounces)."""
+        info = self.types[case.type_index]
+        since = case.reported if case.reported >= 0 else case.arise
+        late_days = max(0.0, (self.env.now - since - info.promised_min) / MINUTES_PER_DAY)
+        x = (sat.base + (sat.resolved if outcome is Outcome.RESOLVED else 0.0)
+             + sat.per_day_late * late_days + sat.per_extra_trip * max(0, case.trips - 1)
+             + sat.per_bounce * case.bounces)
+        p = 1.0 / (1.0 + math.exp(-x))
+        return 1 if self.u_satisfaction() < p else 0
+
+    def run(self, progress: Callable[[float], None] | None = None) -> None:
+        """Run to the horizon, a simulated day at a time; then account for every case.
+
+        Raises:
+            ConservationError: If any case is unaccounted for.
+        """
+        env = self.env
+        peek, step = env.peek, env.step
+        n = 0
+        day = 0
+        while day * MINUTES_PER_DAY < self.horizon:
+            day += 1
+            until = min(day * MINUTES_PER_DAY, self.horizon)
+            while peek() < until:
+                step()
+                n += 1
+            if progress is not None:
+                progress(until / self.horizon)
+        self.events_processed = n
+        self._finish()
+
+    def _finish(self) -> None:
+        """Write still-open cases and check that every case is accounted for."""
+        for case in list(self.open.values()):
+            self.cases.add(case, -1.0, Outcome.OPEN, -1)
+        n_open = len(self.open)
+        self.open.clear()
+        if len(self.cases) != self.cases_created:
+            raise ConservationError(
+                f"{self.cases_created} cases entered but {len(self.cases)} are accounted for "
+                f"({n_open} open at the end)"
+            )
+        ids = np.asarray(self.cases.id)
+        if len(np.unique(ids)) != len(ids):
+            raise ConservationError("a case was closed twice")

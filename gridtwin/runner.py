@@ -1,0 +1,271 @@
+"""Run a scenario: the model entry point and its result.
+
+:func:`simulate` is the pure function experiments call (scenario + seed in, a record of
+outcomes out); :func:`run` keeps everything a planner or a viewer wants: the KPIs, the event
+log, hourly series and per-cell figures, which :meth:`RunResult.write` saves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import simpy
+
+import gridtwin
+from gridtwin.agents.channels import CHANNEL_ORDER
+from gridtwin.model import GovernanceModel
+from gridtwin.scenarios.loader import load_scenario, scenario_sha256, scenario_to_yaml
+from gridtwin.scenarios.schema import CaseKind, Scenario
+from gridtwin.sim.cells import cell_figures
+from gridtwin.sim.eventlog import dictionary_column, events_table
+from gridtwin.sim.kpis import KpiInputs, compute_kpis
+from gridtwin.sim.timeseries import hourly_series
+
+__all__ = ["OUTPUT_FILES", "RunResult", "run", "simulate"]
+
+OUTPUT_FILES = (
+    "kpis.json",
+    "events.parquet",
+    "timeseries.parquet",
+    "cells.parquet",
+    "cases.parquet",
+    "scenario.yaml",
+)
+"""What :meth:`RunResult.write` writes."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    """The fully resolved scenario that ran (seed and horizon included)."""
+    kpis: dict[str, Any]
+    events: pa.Table
+    """One row per stage of every case (see :mod:`gridtwin.sim.eventlog`)."""
+    timeseries: pa.Table
+    """Hourly series, long format (see :mod:`gridtwin.sim.timeseries`)."""
+    cells: pa.Table
+    """Figures per community, grid and street."""
+    cases: pa.Table
+    """One row per case: type, cell, times, outcome, trips, rating."""
+
+    def kpis_json(self) -> str:
+        """The KPIs as JSON text (stable key order, so equal runs give equal bytes)."""
+        return json.dumps(self.kpis, indent=2, ensure_ascii=False) + "\n"
+
+    def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
+        """Save the outputs into ``out_dir``.
+
+        Files are first written to a temporary folder beside it and then moved in one by one,
+        so an interrupted write never leaves a half-written file under an expected name.
+
+        Args:
+            out_dir: The folder (created if needed).
+            csv: Also write ``events.csv``.
+
+        Returns:
+            The paths written.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".gridtwin-", dir=out))
+        try:
+            (tmp / "kpis.json").write_text(self.kpis_json(), encoding="utf-8")
+            pq.write_table(self.events, tmp / "events.parquet")
+            pq.write_table(self.timeseries, tmp / "timeseries.parquet")
+            pq.write_table(self.cells, tmp / "cells.parquet")
+            pq.write_table(self.cases, tmp / "cases.parquet")
+            (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
+            names = list(OUTPUT_FILES)
+            if csv:
+                pacsv.write_csv(self.events.cast(_plain_schema(self.events.schema)),
+                                tmp / "events.csv")
+                names.append("events.csv")
+            written = []
+            for name in names:
+                os.replace(tmp / name, out / name)
+                written.append(out / name)
+            return written
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """Dictionary columns as plain strings (CSV has no dictionaries)."""
+    return pa.schema([
+        pa.field(f.name, pa.string()) if pa.types.isdictionary_column(f.type) else f for f in schema
+    ])
+
+
+def versions() -> dict[str, str]:
+    """Versions of the interpreter and the libraries that shape the results."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+        "mesa": mesa.__version__,
+    }
+
+
+def _resolve(
+    scenario: Scenario | str | Path, seed: int | None, days: float | None
+) -> Scenario:
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    changes: dict[str, Any] = {}
+    if seed is not None:
+        changes["seed"] = int(seed)
+    if days is not None:
+        changes["horizon_days"] = float(days)
+        if scenario.run.warmup_days >= float(days):
+            changes["warmup_days"] = 0.0
+    if changes:
+        data = scenario.model_dump(mode="json", by_alias=True)
+        data["run"].update(changes)
+        scenario = Scenario.model_validate(data)
+    return scenario
+
+
+def _execute(
+    scenario: Scenario, progress: Callable[[float], None] | None, base_dir: Path | None
+) -> tuple[GovernanceModel, float]:
+    t0 = time.perf_counter()
+    model = GovernanceModel(scenario, base_dir=base_dir)
+    model.run(progress)
+    return model, time.perf_counter() - t0
+
+
+def _kpis(model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str, np.ndarray],
+          wall: float) -> dict[str, Any]:
+    s = model.scenario
+    figures = compute_kpis(KpiInputs(
+        cases=cases,
+        events=events,
+        type_kinds=[t.kind for t in model.types],
+        resident_age=model.population.age_group,
+        department_ids=model.department_ids,
+        department_staff=[d.spec.staff for d in model.departments],
+        department_calendars=[d.calendar for d in model.departments],
+        warmup=model.warmup,
+        horizon=model.horizon,
+        response_limit_min=s.policies.response_limit_h * 60.0,
+    ))
+    return {
+        **figures,
+        "seed": model.seed_value,
+        "scenario_sha256": scenario_sha256(s),
+        "gridtwin_version": gridtwin.__version__,
+        "versions": versions(),
+        "horizon_days": s.run.horizon_days,
+        "warmup_days": s.run.warmup_days,
+        "events_processed": model.events_processed,
+        "wall_seconds": round(wall, 3),
+    }
+
+
+def simulate(scenario: Scenario, seed: int | None = None, base_dir: Path | None = None) -> dict[str, Any]:
+    """Run once and return the KPIs only: the pure function experiments map over seeds.
+
+    Args:
+        scenario: A validated scenario (cheap to pickle to a worker process).
+        seed: Overrides ``scenario.run.seed``.
+        base_dir: Where relative paths in the scenario are resolved.
+    """
+    scenario = _resolve(scenario, seed, None)
+    model, wall = _execute(scenario, None, base_dir)
+    return _kpis(model, model.cases.arrays(), model.log.arrays(), wall)
+
+
+def run(
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    days: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    base_dir: Path | None = None,
+) -> RunResult:
+    """Run a scenario and keep everything it produced.
+
+    Args:
+        scenario: A validated scenario, a built-in name or a YAML file.
+        seed: Overrides ``run.seed``.
+        days: Overrides ``run.horizon_days`` (the warm-up is dropped if it no longer fits).
+        progress: Called with the fraction of simulated time done, once a simulated day.
+        base_dir: Where relative paths in the scenario are resolved.
+
+    Raises:
+        ScenarioError: If the scenario (or an override) is invalid.
+        ConservationError: If a case was lost: the run is wrong.
+    """
+    scenario = _resolve(scenario, seed, days)
+    model, wall = _execute(scenario, progress, base_dir)
+    cases = model.cases.arrays()
+    events = model.log.arrays()
+    kpis = _kpis(model, cases, events, wall)
+    n_min = int(np.ceil(model.horizon / 60)) * 60
+    dept_cap = [d.spec.staff * d.calendar.minute_mask(n_min) for d in model.departments]
+    hotline = model.channels.get(0)
+    hot_cap = None
+    if hotline is not None:
+        hot_cap = sum(n * cal.minute_mask(n_min) for n, cal in hotline.pool.groups())
+    type_ids = [t.id for t in model.types]
+    channel_names = [k.value for k in CHANNEL_ORDER]
+    return RunResult(
+        scenario=scenario,
+        kpis=kpis,
+        events=events_table(model.log, cases, type_ids, model.city.community_ids,
+                            channel_names, model.department_ids),
+        timeseries=hourly_series(cases, events, model.horizon, model.department_ids, dept_cap,
+                                 hot_cap),
+        cells=cell_figures(model.city, cases, model.warmup),
+        cases=_case_table(cases, model, type_ids, channel_names),
+    )
+
+
+def _case_table(cases: dict[str, np.ndarray], model: GovernanceModel, type_ids: list[str],
+                channel_names: list[str]) -> pa.Table:
+    outcome_names = ["open", "resolved", "closed_unresolved", "abandoned"]
+    age = np.full(len(cases["id"]), -1)
+    has = cases["resident"] >= 0
+    age[has] = model.population.age_group[cases["resident"][has]]
+    return pa.table({
+        "case_id": cases["id"],
+        "type": dictionary_column(cases["type_index"], type_ids),
+        "kind": dictionary_column(_kind_codes(cases, model), [k.value for k in CaseKind]),
+        "cell": dictionary_column(cases["community"], model.city.community_ids),
+        "resident": cases["resident"],
+        "age_group": dictionary_column(age, ["young", "adult", "elderly"]),
+        "arise": cases["arise"],
+        "reported": np.where(cases["reported"] >= 0, cases["reported"], np.nan),
+        "responded": np.where(cases["responded"] >= 0, cases["responded"], np.nan),
+        "closed": np.where(cases["closed"] >= 0, cases["closed"], np.nan),
+        "outcome": dictionary_column(cases["outcome"], outcome_names),
+        "channel": dictionary_column(cases["channel"], channel_names),
+        "department": dictionary_column(cases["department"], model.department_ids),
+        "trips": cases["trips"],
+        "bounces": cases["bounces"],
+        "misrouted": cases["misrouted"].astype(bool),
+        "rating": pa.array(np.where(cases["rating"] >= 0, cases["rating"], 0),
+                           mask=cases["rating"] < 0),
+        "warmup": cases["arise"] < model.warmup,
+    })
+
+
+def _kind_codes(cases: dict[str, np.ndarray], model: GovernanceModel) -> np.ndarray:
+    kinds = list(CaseKind)
+    per_type = np.array([kinds.index(t.kind) for t in model.types], dtype=np.int32)
+    return per_type[cases["type_index"]]

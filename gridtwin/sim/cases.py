@@ -1,0 +1,110 @@
+"""The case life cycle's vocabulary: stages, outcomes and the state of one open case."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Case", "Outcome", "Stage"]
+
+
+class Stage(IntEnum):
+    """A step of a case's trace. Stored as small integers; exported by name."""
+
+    PENDING = 0
+    """The need or event exists but nobody has reported or found it yet."""
+    TRAVEL = 1
+    """The resident travels to a hall or kiosk."""
+    QUEUE = 2
+    """Waiting at a channel (hotline seat, window, kiosk terminal)."""
+    INTAKE = 3
+    """Being served at a channel (talk time, window service, online submission)."""
+    HUNG_UP = 4
+    """Waited on the hotline past their patience and hung up."""
+    INTAKE_FAILED = 5
+    """An online or photo submission failed (low literacy, app sprawl)."""
+    RETRY_WAIT = 6
+    """Between a failed attempt and the next one."""
+    MATERIAL_TRIP = 7
+    """The resident fetches a material in person from the issuing department."""
+    MATERIAL_FETCH = 8
+    """The department fetches a shared material itself."""
+    DISPATCH = 9
+    """The work order travels from intake to a department."""
+    BOUNCE = 10
+    """A wrong department reviews the order and sends it back (退单)."""
+    PROCESS_WAIT = 11
+    """Waiting for department staff."""
+    PROCESS = 12
+    """Processed by department staff (in working hours)."""
+    ON_SPOT = 13
+    """Settled on the spot by a grid worker, or approved at intake."""
+    RESOLVED = 14
+    """Terminal: the problem is solved."""
+    CLOSED_UNRESOLVED = 15
+    """Terminal: closed without solving it (not handleable, bounced too often)."""
+    ABANDONED = 16
+    """Terminal: the resident gave up."""
+
+
+class Outcome(IntEnum):
+    """How a case ended (or not) by the end of the run."""
+
+    OPEN = 0
+    RESOLVED = 1
+    CLOSED_UNRESOLVED = 2
+    ABANDONED = 3
+
+
+TERMINAL_STAGE = {
+    Outcome.RESOLVED: Stage.RESOLVED,
+    Outcome.CLOSED_UNRESOLVED: Stage.CLOSED_UNRESOLVED,
+    Outcome.ABANDONED: Stage.ABANDONED,
+}
+
+
+class Case:
+    """The mutable state of one case while it is open.
+
+    Slotted so that a misspelt attribute fails loudly. When the case closes its state is copied
+    into the columnar case table and the object is dropped.
+    """
+
+    __slots__ = (
+        "id",
+        "type_index",
+        "community",
+        "resident",
+        "arise",
+        "reported",
+        "responded",
+        "channel",
+        "department",
+        "trips",
+        "bounces",
+        "misrouted",
+        "found",
+        "agent",
+    )
+
+    def __init__(self, case_id: int, type_index: int, community: int, resident: int, arise: float):
+        self.id = case_id
+        self.type_index = type_index
+        self.community = community
+        self.resident = resident
+        """Resident index, or -1 when no resident is attached (an event nobody reported)."""
+        self.arise = arise
+        self.reported = -1.0
+        """When the case entered a channel or was found (-1: not yet)."""
+        self.responded = -1.0
+        """When intake completed (-1: not yet)."""
+        self.channel = -1
+        """Index of the channel that took the case in (-1: none yet)."""
+        self.department = -1
+        """Index of the department that handled it (-1: none)."""
+        self.trips = 0
+        self.bounces = 0
+        self.misrouted = False
+        self.found = None
+        """SimPy event triggered when an undiscovered case is found."""
+        self.agent = None
+        """The Mesa agent of the resident while the case is open."""

@@ -1,0 +1,238 @@
+"""The case life cycle: one SimPy process per case, from the need to its closure.
+
+1. a need arises (or an urban event occurs at a cell);
+2. discovery: the resident reports it, a grid worker or a sensor finds it, or nobody does yet;
+3. channel choice (multinomial logit) and intake; failed attempts fall back to other channels;
+4. materials: each one from a department that does not share data costs a trip;
+5. routing: unclear responsibility can send a work order to the wrong department, which bounces
+   it back (退单); some orders cannot be handled at all;
+6. processing by department staff in working hours;
+7. closure: resolved, closed unresolved or abandoned; the resident rates the service and the
+   rating moves their trust.
+
+Every stage is written to the event log. The functions here decide nothing themselves that a
+scenario could want to change: the agents choose, the channels queue, the departments process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from gridtwin.scenarios.schema import CaseKind, ChannelKind, SharingMode
+from gridtwin.sim.cases import Case, Outcome, Stage
+
+if TYPE_CHECKING:
+    from simpy.events import Event
+
+    from gridtwin.model import CaseTypeInfo, GovernanceModel
+
+__all__ = ["event_case", "need_case"]
+
+Process = Generator[Any, Any, Any]
+
+_PATROL = ChannelKind.PATROL
+_SENSOR = ChannelKind.SENSOR
+_RESIDENT = "resident"
+_ON_SPOT_CHANNELS = (ChannelKind.WINDOW, ChannelKind.KIOSK, ChannelKind.PORTAL)
+_PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
+
+
+def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """An admin item or an inquiry raised by a resident."""
+    env = m.env
+    case.agent = m.residents.attach(case.resident)
+    delay = m.apply_delay()
+    yield env.timeout(delay)
+    m.log.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
+    if info.kind is CaseKind.ADMIN and info.materials:
+        yield from gather_materials(m, case, info)
+    taken = yield from contact(m, case, info)
+    if not taken:
+        m.close(case, Outcome.ABANDONED)
+        return
+    channel = m.channel_kinds[case.channel]
+    u = m.u_route()
+    if info.kind is CaseKind.INQUIRY:
+        if channel in _PHONE or channel is ChannelKind.PORTAL:
+            if u < info.operator_resolution_share:
+                m.close(case, Outcome.RESOLVED)
+                return
+        yield from route(m, case, info)
+        return
+    if channel in _ON_SPOT_CHANNELS and u < info.on_spot_share:
+        m.log.record(case.id, Stage.ON_SPOT, case.channel, info.department, env.now, env.now)
+        m.close(case, Outcome.RESOLVED)
+        return
+    if info.shared_materials:
+        yield from fetch_shared(m, case, info)
+    if channel in _PHONE:
+        yield from route(m, case, info)
+        return
+    yield from process(m, case, info, info.department)
+
+
+def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float) -> Process:
+    """An urban event at a cell, or a hidden need: exists until someone finds or reports it."""
+    env = m.env
+    resident_can_report = info.discover_resident
+    pending_since = case.arise
+    while True:
+        found = case.found = env.event()
+        when, mode = _first_known(m, case, info, resident_can_report, u_who)
+        if when is not None:
+            timer = env.timeout(when - env.now)
+            timer.callbacks.append(partial(_reveal, found, mode))
+        if info.discover_patrol and m.patrol_on:
+            m.pending[case.community].append(case)
+        mode, settle = yield found
+        now = env.now
+        m.log.record(case.id, Stage.PENDING, -1, -1, pending_since, now)
+        if mode is _RESIDENT:
+            if case.resident < 0:
+                case.resident = m.population.pick(case.community, u_who)
+            case.agent = m.residents.attach(case.resident)
+            if (yield from contact(m, case, info)):
+                break
+            # The report failed: nobody else will call; patrol and sensors may still find it.
+            m.residents.release(case.agent)
+            case.agent = None
+            resident_can_report = False
+            pending_since = env.now
+            continue
+        case.channel = m.channel_code[mode]
+        if case.reported < 0:
+            case.reported = now
+        case.responded = now
+        if info.kind is CaseKind.HIDDEN and case.resident >= 0:
+            case.agent = m.residents.attach(case.resident)
+        if settle > 0:
+            m.log.record(case.id, Stage.ON_SPOT, case.channel, -1, now, now + settle)
+            yield env.timeout(settle)
+            m.close(case, Outcome.RESOLVED)
+            return
+        break
+    yield from route(m, case, info)
+
+
+def _reveal(found: Event, mode: Any, _timer: Event) -> None:
+    if not found.triggered:
+        found.succeed((mode, 0.0))
+
+
+def _first_known(
+    m: GovernanceModel, case: Case, info: CaseTypeInfo, resident_can_report: bool, u_who: float
+) -> tuple[float | None, Any]:
+    """When a resident report or a sensor will reveal the case (None: neither will)."""
+    now = m.env.now
+    best, mode = None, None
+    if resident_can_report:
+        p = info.report_probability
+        row = m.population.pick(case.community, u_who)
+        if row >= 0:
+            p = min(1.0, p * (0.5 + float(m.population.trust[row])) + m.photo_boost(info))
+            if m.u_choice() < p:
+                best, mode = now + info.report_delay(), _RESIDENT
+    if info.discover_sensor:
+        covered = (
+            m.sensors.meter[case.resident] if info.kind is CaseKind.HIDDEN and case.resident >= 0
+            else m.sensors.community_covered[case.community]
+        )
+        if covered:
+            t = now + m.sensors.delay()
+            if best is None or t < best:
+                best, mode = t, _SENSOR
+    return best, mode
+
+
+def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """Choose channels until one takes the case in; False if the resident gives up."""
+    env = m.env
+    options = list(info.channels)
+    row = case.resident
+    pop = m.population
+    age, literacy = int(pop.age_group[row]), float(pop.literacy[row])
+    while options:
+        code = m.choice.choose(m.u_choice(), age, literacy, float(pop.trust[row]),
+                               case.community, options)
+        if case.reported < 0:
+            case.reported = env.now
+        if (yield from m.channels[code].intake(case, info)):
+            case.channel = code
+            case.responded = env.now
+            return True
+        options.remove(code)
+        if m.u_choice() >= m.fallback_probability:
+            return False
+    return False
+
+
+def gather_materials(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """Fetch in person every material whose issuer does not share data with the lead department."""
+    env = m.env
+    shared = []
+    for issuer in info.materials:
+        if _is_shared(m, info.department, issuer):
+            shared.append(issuer)
+            continue
+        cal = m.departments[issuer].calendar
+        start = cal.next_open(env.now)
+        end = start + m.trip()
+        m.log.record(case.id, Stage.MATERIAL_TRIP, -1, issuer, env.now, end)
+        case.trips += 1
+        yield env.timeout(end - env.now)
+    m.shared_of[case.id] = shared
+
+
+def _is_shared(m: GovernanceModel, lead: int, issuer: int) -> bool:
+    sharing = m.sharing
+    if sharing.mode is SharingMode.LIBRARY:
+        return m.u_materials() < sharing.library_coverage
+    if sharing.mode is SharingMode.PAIRS:
+        return (lead, issuer) in m.shared_pairs
+    return False
+
+
+def fetch_shared(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """The lead department fetches the shared materials itself (no trip for the resident)."""
+    shared = m.shared_of.pop(case.id, ())
+    if shared:
+        env = m.env
+        t = m.fetch() * len(shared)
+        m.log.record(case.id, Stage.MATERIAL_FETCH, -1, info.department, env.now, env.now + t)
+        yield env.timeout(t)
+
+
+def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """Dispatch the work order; misrouted orders bounce back; then process or close."""
+    env = m.env
+    if info.department < 0:
+        m.close(case, Outcome.RESOLVED)
+        return
+    first = True
+    while True:
+        delay = m.dispatch()
+        m.log.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
+        yield env.timeout(delay)
+        if first and m.u_route() < info.not_handleable:
+            m.close(case, Outcome.CLOSED_UNRESOLVED)
+            return
+        first = False
+        if m.u_route() >= info.misroute_probability:
+            break
+        case.misrouted = True
+        case.bounces += 1
+        wrong = m.wrong_department(info.department)
+        yield from m.departments[wrong].process(case, m.bounce_review(), Stage.BOUNCE)
+        if case.bounces > m.max_bounces:
+            m.close(case, Outcome.CLOSED_UNRESOLVED)
+            return
+    yield from process(m, case, info, info.department)
+
+
+def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Process:
+    """Processing by the responsible department, then closure as resolved."""
+    case.department = dept
+    yield from m.departments[dept].process(case, info.handling())
+    m.close(case, Outcome.RESOLVED)
