@@ -1,0 +1,32 @@
+# The two commands of the README, each doing all set-up itself on a fresh machine:
+#   make run    run the main job: the built-in `district` scenario over its default horizon
+#   make test   run the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= runs/district
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gridtwin run district --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/ruff check gridtwin tests benchmarks
+	$(BIN)/python -m pytest -n 2 --durations=10
+
+lint: $(STAMP)
+	$(BIN)/ruff check gridtwin tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_district.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
