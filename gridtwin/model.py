@@ -153,7 +153,7 @@ class GovernanceModel(mesa.Model):
         }
         self.shared_of: dict[int, list[int]] = {}
         self.max_bounces = pol.max_bounces
-        self.fallback_probability = s.channels.portal.fallback_probability
+        self.fallback_probability = beh.fallback_probability
         self.u_choice = UniformStream(streams.rng("choice"))
         self.u_route = UniformStream(streams.rng("routing"))
         self.u_materials = UniformStream(streams.rng("materials"))
@@ -258,35 +258,36 @@ class GovernanceModel(mesa.Model):
         return k if k < right else k + 1
 
     def _source(self) -> Any:
-        """Feed arrivals into the model, one week of them at a time."""
+        """Feed arrivals into the model, one week of them at a time.
+
+        Each case's process is started when its week begins and first waits until the case
+        arises: one event per case fewer than a source that wakes up for every arrival.
+        """
         env, pop, types = self.env, self.population, self.types
         t0 = 0.0
+        end = math.ceil(self.horizon / 60) * 60.0
         while t0 < self.horizon:
-            t1 = min(t0 + MINUTES_PER_WEEK, math.ceil(self.horizon / 60) * 60.0)
+            t1 = min(t0 + MINUTES_PER_WEEK, end)
             batch = self.arrivals.draw(t0, t1)
             for t, k, c, u in zip(batch.time.tolist(), batch.type_index.tolist(),
                                   batch.community.tolist(), batch.u.tolist(), strict=True):
                 if t >= self.horizon:
                     break
-                if t > env.now:
-                    yield env.timeout(t - env.now)
                 info = types[k]
                 kind = info.kind
                 if kind is CaseKind.EVENT:
-                    case = self._new_case(k, c, -1, t)
-                    env.process(event_case(self, case, info, u))
-                elif kind is CaseKind.HIDDEN:
-                    row = pop.pick_eligible(c, u)
-                    if row < 0:
-                        continue
-                    case = self._new_case(k, c, row, t)
+                    env.process(event_case(self, self._new_case(k, c, -1, t), info, u))
+                    continue
+                row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
+                if row < 0:
+                    continue
+                case = self._new_case(k, c, row, t)
+                if kind is CaseKind.HIDDEN:
                     env.process(event_case(self, case, info, u))
                 else:
-                    row = pop.pick(c, u)
-                    if row < 0:
-                        continue
-                    case = self._new_case(k, c, row, t)
                     env.process(need_case(self, case, info))
+            if t1 < self.horizon:
+                yield env.timeout(t1 - env.now)
             t0 = t1
 
     def _new_case(self, type_index: int, community: int, resident: int, t: float) -> Case:

@@ -125,7 +125,7 @@ class SharingMode(StrEnum):
 class StrictModel(BaseModel):
     """Base for every scenario part: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class Beta(StrictModel):
@@ -358,7 +358,7 @@ class HotlineSpec(StrictModel):
     """A telephone line with seats, talk time and caller patience."""
 
     enabled: bool = True
-    seats: int | tuple[int, ...] = 10
+    seats: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] = 10
     """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
     talk_time_s: Distribution = Field(
         default_factory=lambda: {"dist": "lognormal", "mean": 150, "sd": 90}
@@ -381,8 +381,6 @@ class HotlineSpec(StrictModel):
         values = (v,) if isinstance(v, int) else v
         if not isinstance(v, int) and len(v) != 24:
             raise ValueError(f"needs 1 or 24 values (one per hour of day), got {len(v)}")
-        if any(s < 0 for s in values):
-            raise ValueError(f"seats must be >= 0, got {min(values)}")
         if max(values) == 0:
             raise ValueError("needs at least one seat in some hour")
         return v
@@ -404,8 +402,6 @@ class PortalSpec(StrictModel):
     """Number of separate apps a resident must pick from ("app sprawl")."""
     sprawl_failure_per_app: Share = 0.005
     """Added failure probability per app beyond the first."""
-    fallback_probability: Share = 0.7
-    """Probability that a resident who failed online tries another channel."""
 
 
 class WindowsSpec(StrictModel):
@@ -517,8 +513,10 @@ class Policies(StrictModel):
     """Probability that dispatch routes a case with unclear responsibility correctly."""
     max_bounces: int = Field(default=2, ge=0, le=20)
     """Bounces (退单) after which a case is closed unresolved."""
-    bounce_review_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 240})
-    """Working time a wrong department takes to send a case back."""
+    bounce_review_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    """Staff working minutes a wrong department spends before sending a case back (it queues
+    for that department's staff first, so a bounce costs the case the queue, the review and
+    another dispatch)."""
     channel_overrides: dict[Identifier, tuple[ChannelKind, ...]] = Field(default_factory=dict)
     """Per case type: the channels open to it (replaces the type's own list)."""
     response_limit_h: float = Field(default=24, gt=0)
@@ -566,6 +564,9 @@ class Behaviour(StrictModel):
     """Time a trip to fetch a material in person takes (done in the issuer's working hours)."""
     apply_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 2})
     """Time from a need arising to the resident contacting a channel."""
+    fallback_probability: Share = 0.7
+    """Probability that a resident whose attempt failed on one channel (hung up for good,
+    failed online) tries another channel instead of giving up."""
 
 
 class Run(StrictModel):

@@ -42,9 +42,8 @@ _PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
 def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     """An admin item or an inquiry raised by a resident."""
     env = m.env
+    yield env.timeout(case.arise - env.now + m.apply_delay())
     case.agent = m.residents.attach(case.resident)
-    delay = m.apply_delay()
-    yield env.timeout(delay)
     m.log.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
     if info.kind is CaseKind.ADMIN and info.materials:
         yield from gather_materials(m, case, info)
@@ -76,6 +75,7 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
 def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float) -> Process:
     """An urban event at a cell, or a hidden need: exists until someone finds or reports it."""
     env = m.env
+    yield env.timeout(case.arise - env.now)
     resident_can_report = info.discover_resident
     pending_since = case.arise
     while True:

@@ -1,0 +1,295 @@
+"""The ``gridtwin`` command line: run, validate and browse scenarios.
+
+User mistakes (a bad scenario, a bad ``--set``, a missing file, an unusable ``--out``) print a
+message starting with ``error:`` that lists every problem, and exit with status 2, never with
+a traceback. A failure of the engine itself (an error from :mod:`gridtwin.sim.errors`) prints
+``error:`` and the message and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from gridtwin.scenarios.loader import (
+    ScenarioError,
+    builtin_names,
+    load_scenario,
+    read_scenario_data,
+    scenario_to_yaml,
+)
+from gridtwin.scenarios.schema import Scenario
+
+__all__ = ["cli", "main"]
+
+USER_ERROR = 2
+"""Exit status for a mistake in the command or the scenario (as click's usage errors)."""
+INTERNAL_ERROR = 1
+"""Exit status for a failure of the engine itself."""
+
+PROVENANCE = ("seed", "scenario_sha256", "gridtwin_version", "wall_seconds", "events_processed")
+"""KPI keys that say what was run, shown last."""
+THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Cases", lambda k: k.startswith("cases_")),
+    ("Three rates", lambda k: k in THREE_RATES),
+    ("Times and trips", lambda k: "time" in k or "trip" in k),
+    ("Hotline and windows", lambda k: k.startswith(("hotline_", "consultation_", "window_"))),
+    ("Other", lambda k: True),
+)
+"""Sections of the KPI table: each key goes to the first section whose test it passes."""
+SUB_TABLES = ("utilisation_by_department", "kpis_by_age_group")
+
+
+# ----------------------------------------------------------------------------------- errors
+def _fail(lines: Sequence[str], code: int = USER_ERROR) -> NoReturn:
+    """Print ``error:`` and the lines on stderr and exit with ``code``."""
+    first, *rest = lines
+    click.echo(f"error: {first}", err=True)
+    for line in rest:
+        click.echo(f"  {line}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _fail_scenario(err: ScenarioError) -> NoReturn:
+    problems = [str(p) for p in err.problems] or [str(err)]
+    if len(problems) == 1:
+        _fail(problems)
+    _fail([f"{len(problems)} problems in {err.source or 'the scenario'}:", *problems])
+
+
+def _load(source: str, overrides: Sequence[str]) -> Scenario:
+    try:
+        return load_scenario(source, overrides)
+    except ScenarioError as err:
+        _fail_scenario(err)
+
+
+def _internal_errors() -> tuple[type[BaseException], ...]:
+    """The engine's own error types (``RuntimeError`` subclasses of ``gridtwin.sim.errors``)."""
+    try:
+        from gridtwin.sim import errors
+    except ImportError:
+        return ()
+    return tuple(
+        v for v in vars(errors).values()
+        if isinstance(v, type) and issubclass(v, RuntimeError) and v.__module__ == errors.__name__
+    )
+
+
+def _check_out(out: Path) -> None:
+    """Fail now, before a long run, if results could not be written to ``out``."""
+    if out.exists() and not out.is_dir():
+        _fail([f"--out {out}: is a file; give a directory (it is created if missing)"])
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        _fail([f"--out {out}: {probe} is a file, so the directory cannot be created"])
+    if not os.access(probe, os.W_OK | os.X_OK):
+        _fail([f"--out {out}: {probe} is not writable"])
+
+
+# -------------------------------------------------------------------------------- commands
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gridtwin", prog_name="gridtwin")
+def cli() -> None:
+    """A digital twin and policy sandbox for grid-based city governance."""
+
+
+@cli.command()
+@click.argument("scenario", default="district", metavar="[SCENARIO|FILE]")
+@click.option("--seed", metavar="N", help="Random seed (sets run.seed).")
+@click.option("--days", metavar="D", help="Days to simulate (sets run.horizon_days).")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario value, e.g. --set channels.hotline.seats=12 "
+                   "(YAML value; repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Write kpis.json, the Parquet tables and scenario.yaml to DIR.")
+@click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
+def run(
+    scenario: str, seed: str | None, days: str | None, sets: tuple[str, ...],
+    out: Path | None, no_progress: bool,
+) -> None:
+    """Simulate SCENARIO (a built-in name or a YAML file; default: district)."""
+    overrides = list(sets)
+    if seed is not None:
+        overrides.append(f"run.seed={seed}")
+    if days is not None:
+        overrides.append(f"run.horizon_days={days}")
+    s = _load(scenario, overrides)
+    if out is not None:
+        _check_out(out)
+    try:
+        from gridtwin.runner import run as run_scenario
+    except ImportError as exc:
+        _fail([f"the simulation engine is not available: {exc}"], INTERNAL_ERROR)
+    console = Console()
+    if not console.is_terminal:  # wide enough that piped output keeps the hash on one line
+        console = Console(width=max(console.width, 100))
+    internal = _internal_errors()
+    try:
+        with _progress(console, console.is_terminal and not no_progress) as progress:
+            result = run_scenario(s, progress=progress)
+    except internal as exc:
+        _fail([str(exc) or type(exc).__name__], INTERNAL_ERROR)
+    print_kpis(console, result.kpis, title=f"{s.name}: {s.run.horizon_days:g} days, "
+                                           f"seed {s.run.seed}")
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            result.write(out)
+        except OSError as exc:
+            _fail([f"--out {out}: cannot write the results: {exc}"])
+        click.echo(f"results written to {out}", err=True)
+
+
+@contextmanager
+def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]:
+    """A callback taking the fraction of simulated time done, drawing a bar if ``show``."""
+    if not show:
+        yield lambda fraction: None
+        return
+    columns = (TextColumn("simulating"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("simulating", total=1.0)
+        shown = [-1.0]
+
+        def update(fraction: float) -> None:
+            if abs(fraction - shown[0]) >= 0.001:  # the engine may report often: redraw rarely
+                shown[0] = fraction
+                bar.update(task, completed=min(max(fraction, 0.0), 1.0))
+
+        yield update
+
+
+@cli.command()
+@click.argument("file", metavar="FILE")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario value before validating (repeatable).")
+def validate(file: str, sets: tuple[str, ...]) -> None:
+    """Check FILE (a YAML file or a built-in name) and list every problem."""
+    s = _load(file, sets)
+    click.echo(f"ok: {s.name} ({len(s.services.case_types)} case types, "
+               f"{len(s.departments)} departments)")
+
+
+@cli.group()
+def scenarios() -> None:
+    """The built-in scenarios."""
+
+
+@scenarios.command("list")
+def list_scenarios() -> None:
+    """Name and first line of the description of each built-in scenario."""
+    names = builtin_names()
+    if not names:
+        click.echo("no built-in scenarios are installed", err=True)
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        try:
+            data, _ = read_scenario_data(name)
+            text = str(data.get("description") or "").strip()
+            line = text.splitlines()[0] if text else ""
+        except ScenarioError as err:
+            line = f"(cannot be read: {err})"
+        click.echo(f"{name:<{width}}  {line}".rstrip())
+
+
+@scenarios.command("show")
+@click.argument("name")
+def show_scenario(name: str) -> None:
+    """Print scenario NAME fully resolved (every default filled in) as YAML."""
+    click.echo(scenario_to_yaml(_load(name, ())), nl=False)
+
+
+# ------------------------------------------------------------------------------------ KPIs
+def format_value(key: str, value: Any) -> str:
+    """Format one KPI for reading: rates and shares as percentages, times with units."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if key.endswith(("_rate", "_share")) or key.startswith("share_") or "_within_" in key:
+        return f"{value:.1%}"
+    units = {"_s": "s", "_min": "min", "_h": "h", "_days": "days", "_seconds": "s"}
+    for suffix, unit in units.items():
+        if key.endswith(suffix):
+            return f"{value:,.2f} {unit}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.3f}"
+
+
+def _flatten(kpis: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in kpis.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = None) -> None:
+    """Print the KPIs of a run as tables.
+
+    The scalar figures come first, grouped (case counts, the three rates, times, hotline and
+    window figures, the rest); then utilisation by department and the per-age-group figures;
+    provenance (seed, scenario hash, version, wall time, events) last.
+    """
+    style = box.SIMPLE_HEAD if console.is_terminal else box.ASCII
+    provenance = dict(kpis.get("provenance") or {})
+    provenance.update({k: kpis[k] for k in PROVENANCE if k in kpis})
+    rest = {k: v for k, v in kpis.items()
+            if k not in provenance and k != "provenance" and k not in SUB_TABLES}
+    main = Table("KPI", "value", title=title, box=style, title_justify="left")
+    main.columns[1].justify = "right"
+    for heading, belongs in SECTIONS:
+        rows = [(k, v) for k, v in _flatten(rest) if belongs(k.split(".")[0])]
+        rest = {k: v for k, v in rest.items() if not belongs(k)}
+        if rows:
+            main.add_row(Text(heading, style="bold"), "", end_section=False)
+            for key, value in rows:
+                main.add_row(Text(f"  {key}"), Text(format_value(key.split(".")[0], value)))
+    console.print(main)
+    util = kpis.get("utilisation_by_department")
+    if isinstance(util, Mapping) and util:
+        table = Table("department", "utilisation", title="Utilisation by department",
+                      box=style, title_justify="left")
+        table.columns[1].justify = "right"
+        for dept, value in util.items():
+            table.add_row(Text(str(dept)), Text(format_value("utilisation_share", value)))
+        console.print(table)
+    ages = kpis.get("kpis_by_age_group")
+    if isinstance(ages, Mapping) and ages:
+        metrics = list(dict.fromkeys(m for row in ages.values() if isinstance(row, Mapping)
+                                     for m in row))
+        table = Table("age group", *(m.removesuffix("_rate").replace("_", " ") for m in metrics),
+                      title="By age group", box=style, title_justify="left")
+        for column in table.columns[1:]:
+            column.justify = "right"
+        for group, row in ages.items():
+            row = row if isinstance(row, Mapping) else {}
+            table.add_row(Text(str(group)), *(Text(format_value(m, row.get(m))) for m in metrics))
+        console.print(table)
+    if provenance:
+        table = Table("provenance", "", box=style)
+        for key, value in provenance.items():
+            text = f"{value:.2f} s" if key == "wall_seconds" and isinstance(value, float) else (
+                f"{value:,}" if isinstance(value, int) and key != "seed" else str(value))
+            table.add_row(Text(key), Text(text))
+        console.print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``gridtwin`` command."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="gridtwin")

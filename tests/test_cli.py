@@ -1,0 +1,208 @@
+"""Tests of the gridtwin command line (everything but a real simulation run)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from rich.console import Console
+
+from gridtwin.cli import cli, format_value, print_kpis
+from gridtwin.scenarios.loader import builtin_names, load_scenario, scenario_to_yaml
+
+TINY = Path(__file__).parent / "data" / "tiny.yaml"
+_BESIDE = Path(sys.executable).parent / "gridtwin"
+GRIDTWIN = str(_BESIDE) if _BESIDE.exists() else shutil.which("gridtwin")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str):
+    result = runner.invoke(cli, [str(a) for a in args])
+    assert "Traceback" not in result.output + result.stderr
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    return result
+
+
+# --------------------------------------------------------------------------------- validate
+def test_validate_ok(runner):
+    result = invoke(runner, "validate", TINY)
+    assert result.exit_code == 0
+    assert result.stdout == "ok: tiny (4 case types, 3 departments)\n"
+    assert result.stderr == ""
+
+
+def test_validate_lists_every_problem_and_exits_2(runner, tmp_path):
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    data["polices"] = {}
+    data["run"]["seed"] = -1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = invoke(runner, "validate", bad)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: 2 problems in {bad}:"
+    assert sorted(lines[1:]) == ["  polices: unknown key; did you mean 'policies'?",
+                                 "  run.seed: -1 is not >= 0"]
+
+
+def test_validate_single_problem_on_one_line(runner, tmp_path):
+    result = invoke(runner, "validate", tmp_path / "missing.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'missing.yaml'}: does not exist")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_validate_yaml_syntax_error(runner, tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: x\n  city: 1\n", encoding="utf-8")
+    result = invoke(runner, "validate", bad)
+    assert result.exit_code == 2
+    assert "line 2, column 7: mapping values are not allowed here" in result.stderr
+
+
+def test_validate_with_set(runner):
+    result = invoke(runner, "validate", TINY, "--set", "services.case_types[1].department=parks",
+                    "--set", "services.case_types[9].id=x")
+    assert result.exit_code == 2
+    assert "services.case_types[9]: index out of range" in result.stderr
+    ok = invoke(runner, "validate", TINY, "--set", "departments.parks={staff: 1}")
+    assert ok.stdout == "ok: tiny (4 case types, 4 departments)\n"
+
+
+@pytest.mark.skipif(GRIDTWIN is None, reason="the gridtwin script is not installed")
+def test_validate_real_process_exit_code_and_stderr(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncity: {synthetic: {streets: 0}}\n", encoding="utf-8")
+    proc = subprocess.run([str(GRIDTWIN), "validate", str(bad)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ")
+    assert "city.synthetic.streets: 0 is not >= 1" in proc.stderr
+    assert "population: is required" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    ok = subprocess.run([str(GRIDTWIN), "validate", str(TINY)], capture_output=True, text=True,
+                        timeout=60, check=False)
+    assert (ok.returncode, ok.stdout) == (0, "ok: tiny (4 case types, 3 departments)\n")
+
+
+def test_click_usage_errors_exit_2(runner):
+    assert invoke(runner, "validate").exit_code == 2
+    assert invoke(runner, "no-such-command").exit_code == 2
+    assert invoke(runner, "run", "--no-such-option").exit_code == 2
+
+
+# -------------------------------------------------------------------------------- scenarios
+def test_scenarios_list_shows_every_builtin(runner):
+    result = invoke(runner, "scenarios", "list")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == builtin_names()
+
+
+def test_scenarios_show_prints_resolved_yaml(runner):
+    for name in builtin_names():
+        result = invoke(runner, "scenarios", "show", name)
+        assert result.exit_code == 0, result.stderr
+        assert yaml.safe_load(result.stdout) == yaml.safe_load(
+            scenario_to_yaml(load_scenario(name)))
+
+
+def test_scenarios_show_a_file(runner):
+    result = invoke(runner, "scenarios", "show", TINY)
+    assert result.exit_code == 0
+    assert result.stdout == scenario_to_yaml(load_scenario(TINY))
+
+
+def test_scenarios_show_missing_name_lists_available(runner):
+    result = invoke(runner, "scenarios", "show", "no_such_scenario")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no_such_scenario: is neither")
+    assert "built-in scenarios: " in result.stderr
+    for name in builtin_names():
+        assert name in result.stderr
+
+
+# -------------------------------------------------------------------- run: user error paths
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seed", "-1"], "run.seed: -1 is not >= 0"),
+        (["--seed", "abc"], "run.seed: 'abc' is not an integer"),
+        (["--days", "0"], "run.horizon_days: 0 is not > 0"),
+        (["--set", "channels.hotline.seats=-1"], "channels.hotline.seats: "),
+        (["--set", "nope"], "--set: 'nope' needs the form dotted.path=value"),
+    ],
+)
+def test_run_rejects_bad_options_before_running(runner, args, message):
+    result = invoke(runner, "run", TINY, "--no-progress", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+
+
+def test_run_reports_all_option_problems_at_once(runner):
+    result = invoke(runner, "run", TINY, "--seed", "-1", "--days", "x")
+    assert result.exit_code == 2
+    assert "run.seed: -1 is not >= 0" in result.stderr
+    assert "run.horizon_days: 'x' is not a number" in result.stderr
+
+
+def test_run_missing_scenario(runner):
+    result = invoke(runner, "run", "no_such_scenario")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no_such_scenario: ")
+
+
+def test_run_out_is_a_file(runner, tmp_path):
+    out = tmp_path / "file.txt"
+    out.write_text("x")
+    result = invoke(runner, "run", TINY, "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --out {out}: is a file; give a directory " \
+                            "(it is created if missing)\n"
+    below = invoke(runner, "run", TINY, "--out", out / "sub")
+    assert below.exit_code == 2
+    assert "is a file, so the directory cannot be created" in below.stderr
+
+
+# -------------------------------------------------------------------------------- KPI table
+def test_format_value():
+    assert format_value("response_rate", 0.9512) == "95.1%"
+    assert format_value("share_at_most_one_trip", 0.5) == "50.0%"
+    assert format_value("hotline_answered_within_15s", 0.25) == "25.0%"
+    assert format_value("mean_time_to_close_h", 30.5) == "30.50 h"
+    assert format_value("hotline_mean_wait_s", 3) == "3.00 s"
+    assert format_value("cases_total", 12345) == "12,345"
+    assert format_value("satisfaction_rate", None) == "-"
+
+
+def test_print_kpis_plain_when_piped():
+    kpis = {
+        "cases_total": 10, "response_rate": 0.5, "resolution_rate": 0.25,
+        "satisfaction_rate": None, "mean_time_to_close_h": 2.0, "hotline_calls": 3,
+        "utilisation_by_department": {"health": 0.75},
+        "kpis_by_age_group": {"elderly": {"cases": 4, "response_rate": 0.5}},
+        "cases_by_kind": {"admin": 10},
+        "seed": 7, "scenario_sha256": "f" * 64, "gridtwin_version": "0.1.0",
+        "wall_seconds": 1.5, "events_processed": 1234,
+    }
+    console = Console(width=100, force_terminal=False, color_system=None, record=True)
+    print_kpis(console, kpis, title="tiny")
+    text = console.export_text()
+    assert "\x1b[" not in text
+    for needle in ("cases_total", "50.0%", "25.0%", "2.00 h", "cases_by_kind.admin", "health",
+                   "75.0%", "elderly", "f" * 64, "1,234"):
+        assert needle in text
+    assert text.index("Three rates") < text.index("Utilisation") < text.index("By age group")
+    assert text.index("By age group") < text.index("provenance")
