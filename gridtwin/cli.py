@@ -116,10 +116,11 @@ def cli() -> None:
                    "(YAML value; repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
               help="Write kpis.json, the Parquet tables and scenario.yaml to DIR.")
+@click.option("--csv", "csv", is_flag=True, help="With --out: also write events.csv.")
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 def run(
     scenario: str, seed: str | None, days: str | None, sets: tuple[str, ...],
-    out: Path | None, no_progress: bool,
+    out: Path | None, csv: bool, no_progress: bool,
 ) -> None:
     """Simulate SCENARIO (a built-in name or a YAML file; default: district)."""
     overrides = list(sets)
@@ -148,7 +149,7 @@ def run(
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
-            result.write(out)
+            result.write(out, csv=csv)
         except OSError as exc:
             _fail([f"--out {out}: cannot write the results: {exc}"])
         click.echo(f"results written to {out}", err=True)

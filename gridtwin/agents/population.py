@@ -100,7 +100,7 @@ def build_population(
         trust[rows] = rng.beta(g_spec.trust.a, g_spec.trust.b, len(rows))
         living_alone[rows] = rng.random(len(rows)) < g_spec.living_alone_share
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    eligible = np.flatnonzero(living_alone)
+    eligible = np.flatnonzero(living_alone & (age_group == AGE_GROUPS.index(AgeGroup.ELDERLY)))
     eligible_offsets = np.searchsorted(eligible, offsets).astype(np.int64)
     return Population(community, age_group, literacy, trust, living_alone, offsets, eligible,
                       eligible_offsets)

@@ -1,1 +1,48 @@
-"""The engine: SimPy time, calendars, the city grid, the case life cycle, event log and KPIs."""
+"""The engine: SimPy time, calendars, the city grid, the case life cycle, event log and KPIs.
+
+The key classes and functions of the submodules are listed in ``__all__`` and resolved on
+first access (PEP 562): importing them here eagerly would form a cycle, since
+:mod:`gridtwin.scenarios.schema` imports this package's calendar and distributions while
+:mod:`~gridtwin.sim.kpis` and others import the schema and the agents.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "ArrivalProcess": "arrivals",
+    "WeeklyCalendar": "calendar",
+    "Case": "cases",
+    "Outcome": "cases",
+    "Stage": "cases",
+    "CityError": "city",
+    "CityGrid": "city",
+    "build_city": "city",
+    "Distribution": "distributions",
+    "ConservationError": "errors",
+    "CaseTable": "eventlog",
+    "EventLog": "eventlog",
+    "KpiInputs": "kpis",
+    "compute_kpis": "kpis",
+    "Streams": "rng",
+    "ServerPool": "servers",
+    "hourly_series": "timeseries",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name of ``__all__`` from its submodule on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

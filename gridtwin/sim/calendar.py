@@ -6,8 +6,8 @@ questions the engine asks of working time, each in O(log k) for k intervals a we
 
 * :meth:`~WeeklyCalendar.next_open` — the first open minute at or after ``t``;
 * :meth:`~WeeklyCalendar.add_work` — when ``work`` open minutes started at ``t`` end, pausing
-  over closed hours (a case processed at 16:50 with 30 minutes of work ends at 09:20 the next
-  working day);
+  over closed hours (with office hours until 17:30, 30 minutes of work started on a Monday at
+  17:10 end on Tuesday at 09:10);
 * :meth:`~WeeklyCalendar.open_minutes` — open minutes in ``[a, b)``.
 """
 
@@ -168,9 +168,11 @@ class WeeklyCalendar:
         """When ``work`` open minutes, started at ``t`` (or the next opening), are done."""
         if self.always:
             return t + work
+        start = self.next_open(t)
         if work <= 0:
-            return self.next_open(t)
-        return self._at_cumulative(self.cumulative(t) + work)
+            return start
+        # max(): work below the float spacing of the cumulative clock must not end earlier
+        return max(start, self._at_cumulative(self.cumulative(start) + work))
 
     def cumulative_array(self, t: np.ndarray) -> np.ndarray:
         """:meth:`cumulative` for many times at once."""

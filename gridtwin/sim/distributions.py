@@ -37,7 +37,7 @@ __all__ = [
 class _Dist(BaseModel):
     """Common base: frozen, strict about unknown keys."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @property
     def mean(self) -> float:  # pragma: no cover - every subclass overrides
@@ -79,7 +79,9 @@ class Exponential(_Dist):
     dist: Literal["exponential"] = "exponential"
     mean_: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     @property
     def mean(self) -> float:
@@ -105,7 +107,9 @@ class LogNormal(_Dist):
     mean_: float = Field(gt=0, alias="mean")
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     @property
     def mean(self) -> float:
