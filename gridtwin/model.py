@@ -99,6 +99,8 @@ class GovernanceModel(mesa.Model):
         self.scenario = scenario
         self.env = simpy.Environment()
         self.log = EventLog()
+        self.record = self.log.recorder()
+        """Write one stage record: ``record(case_id, stage, channel, department, start, end)``."""
         self.cases = CaseTable()
         self.horizon = scenario.run.horizon_days * MINUTES_PER_DAY
         self.warmup = scenario.run.warmup_days * MINUTES_PER_DAY
@@ -158,31 +160,48 @@ class GovernanceModel(mesa.Model):
         self.u_route = UniformStream(streams.rng("routing"))
         self.u_materials = UniformStream(streams.rng("materials"))
         self.u_satisfaction = UniformStream(streams.rng("satisfaction"))
+        self._satisfaction = beh.satisfaction
         self.apply_delay = BufferedSampler(beh.apply_delay_h, streams.rng("choice", "delay"), 60.0)
         self.trip = BufferedSampler(beh.trip_min, streams.rng("materials", "trip"))
         self.fetch = BufferedSampler(self.sharing.fetch_min, streams.rng("materials", "fetch"))
         self.dispatch = BufferedSampler(
             s.channels.hotline.dispatch_min, streams.rng("routing", "dispatch")
         )
-        self.bounce_review = BufferedSampler(pol.bounce_review_min, streams.rng("routing", "review"))
+        self.bounce_review = BufferedSampler(
+            pol.bounce_review_min, streams.rng("routing", "review")
+        )
         self._wrong = UniformStream(streams.rng("routing", "wrong"))
 
-    def _compile(self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry) -> CaseTypeInfo:
+    def _compile(
+        self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry
+    ) -> CaseTypeInfo:
         s = self.scenario
         dept_id = getattr(ct, "lead_department", None) or getattr(ct, "department", None)
         dept = self.department_index[dept_id] if dept_id else -1
-        handling = BufferedSampler(ct.handling_min, self.streams.rng("departments", f"handling/{ct.id}"))
-        info = CaseTypeInfo(index, ct.id, CaseKind(ct.kind), dept, handling,
-                            promised_min=ct.promised_days * MINUTES_PER_DAY)
+        handling = BufferedSampler(
+            ct.handling_min, self.streams.rng("departments", f"handling/{ct.id}")
+        )
+        info = CaseTypeInfo(
+            index,
+            ct.id,
+            CaseKind(ct.kind),
+            dept,
+            handling,
+            promised_min=ct.promised_days * MINUTES_PER_DAY,
+        )
         wanted = s.policies.channel_overrides.get(ct.id, getattr(ct, "channels", ()))
         info.channels = tuple(
-            self.channel_code[k] for k in wanted
+            self.channel_code[k]
+            for k in wanted
             if self.channel_code[k] in self.channels
             and self.channels[self.channel_code[k]].available(info)
         )
         if isinstance(ct, AdminItem):
-            info.materials = tuple(self.department_index[m.issuer] for m in ct.materials
-                                   if m.issuer != ct.lead_department)
+            info.materials = tuple(
+                self.department_index[m.issuer]
+                for m in ct.materials
+                if m.issuer != ct.lead_department
+            )
             info.on_spot_share = ct.on_the_spot_share
             info.shared_materials = bool(info.materials) and self.sharing.mode.value != "none"
         elif isinstance(ct, UrbanEvent | HiddenNeed):
@@ -269,8 +288,13 @@ class GovernanceModel(mesa.Model):
         while t0 < self.horizon:
             t1 = min(t0 + MINUTES_PER_WEEK, end)
             batch = self.arrivals.draw(t0, t1)
-            for t, k, c, u in zip(batch.time.tolist(), batch.type_index.tolist(),
-                                  batch.community.tolist(), batch.u.tolist(), strict=True):
+            for t, k, c, u in zip(
+                batch.time.tolist(),
+                batch.type_index.tolist(),
+                batch.community.tolist(),
+                batch.u.tolist(),
+                strict=True,
+            ):
                 if t >= self.horizon:
                     break
                 info = types[k]
@@ -299,11 +323,11 @@ class GovernanceModel(mesa.Model):
     def close(self, case: Case, outcome: Outcome) -> None:
         """End a case: terminal record, rating and trust, case row, agent released."""
         now = self.env.now
-        self.log.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
+        self.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
         rating = -1
         agent = case.agent
         if agent is not None:
-            sat = self.scenario.behaviour.satisfaction
+            sat = self._satisfaction
             if outcome is not Outcome.ABANDONED and self.u_satisfaction() < sat.rating_probability:
                 rating = self._rate(case, outcome, sat)
                 trust = self.population.trust
@@ -318,9 +342,13 @@ class GovernanceModel(mesa.Model):
         info = self.types[case.type_index]
         since = case.reported if case.reported >= 0 else case.arise
         late_days = max(0.0, (self.env.now - since - info.promised_min) / MINUTES_PER_DAY)
-        x = (sat.base + (sat.resolved if outcome is Outcome.RESOLVED else 0.0)
-             + sat.per_day_late * late_days + sat.per_extra_trip * max(0, case.trips - 1)
-             + sat.per_bounce * case.bounces)
+        x = (
+            sat.base
+            + (sat.resolved if outcome is Outcome.RESOLVED else 0.0)
+            + sat.per_day_late * late_days
+            + sat.per_extra_trip * max(0, case.trips - 1)
+            + sat.per_bounce * case.bounces
+        )
         p = 1.0 / (1.0 + math.exp(-x))
         return 1 if self.u_satisfaction() < p else 0
 

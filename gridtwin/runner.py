@@ -93,8 +93,9 @@ class RunResult:
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
             names = list(OUTPUT_FILES)
             if csv:
-                pacsv.write_csv(self.events.cast(_plain_schema(self.events.schema)),
-                                tmp / "events.csv")
+                pacsv.write_csv(
+                    self.events.cast(_plain_schema(self.events.schema)), tmp / "events.csv"
+                )
                 names.append("events.csv")
             written = []
             for name in names:
@@ -107,9 +108,12 @@ class RunResult:
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
     """Dictionary columns as plain strings (CSV has no dictionaries)."""
-    return pa.schema([
-        pa.field(f.name, pa.string()) if pa.types.isdictionary_column(f.type) else f for f in schema
-    ])
+    return pa.schema(
+        [
+            pa.field(f.name, pa.string()) if pa.types.isdictionary_column(f.type) else f
+            for f in schema
+        ]
+    )
 
 
 def versions() -> dict[str, str]:
@@ -122,9 +126,7 @@ def versions() -> dict[str, str]:
     }
 
 
-def _resolve(
-    scenario: Scenario | str | Path, seed: int | None, days: float | None
-) -> Scenario:
+def _resolve(scenario: Scenario | str | Path, seed: int | None, days: float | None) -> Scenario:
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     changes: dict[str, Any] = {}
@@ -150,21 +152,24 @@ def _execute(
     return model, time.perf_counter() - t0
 
 
-def _kpis(model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str, np.ndarray],
-          wall: float) -> dict[str, Any]:
+def _kpis(
+    model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str, np.ndarray], wall: float
+) -> dict[str, Any]:
     s = model.scenario
-    figures = compute_kpis(KpiInputs(
-        cases=cases,
-        events=events,
-        type_kinds=[t.kind for t in model.types],
-        resident_age=model.population.age_group,
-        department_ids=model.department_ids,
-        department_staff=[d.spec.staff for d in model.departments],
-        department_calendars=[d.calendar for d in model.departments],
-        warmup=model.warmup,
-        horizon=model.horizon,
-        response_limit_min=s.policies.response_limit_h * 60.0,
-    ))
+    figures = compute_kpis(
+        KpiInputs(
+            cases=cases,
+            events=events,
+            type_kinds=[t.kind for t in model.types],
+            resident_age=model.population.age_group,
+            department_ids=model.department_ids,
+            department_staff=[d.spec.staff for d in model.departments],
+            department_calendars=[d.calendar for d in model.departments],
+            warmup=model.warmup,
+            horizon=model.horizon,
+            response_limit_min=s.policies.response_limit_h * 60.0,
+        )
+    )
     return {
         **figures,
         "seed": model.seed_value,
@@ -178,7 +183,9 @@ def _kpis(model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str
     }
 
 
-def simulate(scenario: Scenario, seed: int | None = None, base_dir: Path | None = None) -> dict[str, Any]:
+def simulate(
+    scenario: Scenario, seed: int | None = None, base_dir: Path | None = None
+) -> dict[str, Any]:
     """Run once and return the KPIs only: the pure function experiments map over seeds.
 
     Args:
@@ -227,42 +234,56 @@ def run(
     return RunResult(
         scenario=scenario,
         kpis=kpis,
-        events=events_table(model.log, cases, type_ids, model.city.community_ids,
-                            channel_names, model.department_ids),
-        timeseries=hourly_series(cases, events, model.horizon, model.department_ids, dept_cap,
-                                 hot_cap),
+        events=events_table(
+            model.log,
+            cases,
+            type_ids,
+            model.city.community_ids,
+            channel_names,
+            model.department_ids,
+        ),
+        timeseries=hourly_series(
+            cases, events, model.horizon, model.department_ids, dept_cap, hot_cap
+        ),
         cells=cell_figures(model.city, cases, model.warmup),
         cases=_case_table(cases, model, type_ids, channel_names),
     )
 
 
-def _case_table(cases: dict[str, np.ndarray], model: GovernanceModel, type_ids: list[str],
-                channel_names: list[str]) -> pa.Table:
+def _case_table(
+    cases: dict[str, np.ndarray],
+    model: GovernanceModel,
+    type_ids: list[str],
+    channel_names: list[str],
+) -> pa.Table:
     outcome_names = ["open", "resolved", "closed_unresolved", "abandoned"]
     age = np.full(len(cases["id"]), -1)
     has = cases["resident"] >= 0
     age[has] = model.population.age_group[cases["resident"][has]]
-    return pa.table({
-        "case_id": cases["id"],
-        "type": dictionary_column(cases["type_index"], type_ids),
-        "kind": dictionary_column(_kind_codes(cases, model), [k.value for k in CaseKind]),
-        "cell": dictionary_column(cases["community"], model.city.community_ids),
-        "resident": cases["resident"],
-        "age_group": dictionary_column(age, ["young", "adult", "elderly"]),
-        "arise": cases["arise"],
-        "reported": np.where(cases["reported"] >= 0, cases["reported"], np.nan),
-        "responded": np.where(cases["responded"] >= 0, cases["responded"], np.nan),
-        "closed": np.where(cases["closed"] >= 0, cases["closed"], np.nan),
-        "outcome": dictionary_column(cases["outcome"], outcome_names),
-        "channel": dictionary_column(cases["channel"], channel_names),
-        "department": dictionary_column(cases["department"], model.department_ids),
-        "trips": cases["trips"],
-        "bounces": cases["bounces"],
-        "misrouted": cases["misrouted"].astype(bool),
-        "rating": pa.array(np.where(cases["rating"] >= 0, cases["rating"], 0),
-                           mask=cases["rating"] < 0),
-        "warmup": cases["arise"] < model.warmup,
-    })
+    return pa.table(
+        {
+            "case_id": cases["id"],
+            "type": dictionary_column(cases["type_index"], type_ids),
+            "kind": dictionary_column(_kind_codes(cases, model), [k.value for k in CaseKind]),
+            "cell": dictionary_column(cases["community"], model.city.community_ids),
+            "resident": cases["resident"],
+            "age_group": dictionary_column(age, ["young", "adult", "elderly"]),
+            "arise": cases["arise"],
+            "reported": np.where(cases["reported"] >= 0, cases["reported"], np.nan),
+            "responded": np.where(cases["responded"] >= 0, cases["responded"], np.nan),
+            "closed": np.where(cases["closed"] >= 0, cases["closed"], np.nan),
+            "outcome": dictionary_column(cases["outcome"], outcome_names),
+            "channel": dictionary_column(cases["channel"], channel_names),
+            "department": dictionary_column(cases["department"], model.department_ids),
+            "trips": cases["trips"],
+            "bounces": cases["bounces"],
+            "misrouted": cases["misrouted"].astype(bool),
+            "rating": pa.array(
+                np.where(cases["rating"] >= 0, cases["rating"], 0), mask=cases["rating"] < 0
+            ),
+            "warmup": cases["arise"] < model.warmup,
+        }
+    )
 
 
 def _kind_codes(cases: dict[str, np.ndarray], model: GovernanceModel) -> np.ndarray:

@@ -47,7 +47,7 @@ class Channel(mesa.Agent):
         self.spec = spec
         self.code = CHANNEL_ORDER.index(self.kind)
         self.env = model.env
-        self.log = model.log.record
+        self.log = model.record
         self.uniform = UniformStream(model.streams.rng(self.kind.value, "decisions"))
 
     def available(self, info: CaseTypeInfo) -> bool:
@@ -85,8 +85,9 @@ class OnlineChannel(Channel):
         duration = self.submit()
         literacy = self.population.literacy[case.resident] if case.resident >= 0 else 1.0
         ok = self.uniform() >= self.failure_probability(literacy)
-        self.log(case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1,
-                 now, now + duration)
+        self.log(
+            case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1, now, now + duration
+        )
         yield self.env.timeout(duration)
         return ok
 
@@ -125,7 +126,8 @@ def _registry() -> dict[ChannelKind, type[Channel]]:
 
 CHANNEL_CLASSES: dict[ChannelKind, type[Channel]] = {}
 """Resident-facing channel classes by kind (filled on first use; patrol and sensors are not
-chosen by residents and live in :mod:`gridtwin.agents.workers` and :mod:`gridtwin.agents.sensors`)."""
+chosen by residents and live in :mod:`gridtwin.agents.workers` and
+:mod:`gridtwin.agents.sensors`)."""
 
 
 def channel_classes() -> dict[ChannelKind, type[Channel]]:

@@ -38,7 +38,7 @@ class DepartmentAgent(mesa.Agent):
         self.calendar = spec.calendar.build()
         self.pool = ServerPool(dept_id, [(spec.staff, self.calendar)], pause_off_shift=True)
         self.env = model.env
-        self.log = model.log.record
+        self.log = model.record
 
     def process(self, case: Case, work: float, stage: Stage = Stage.PROCESS) -> Intake:
         """Queue for staff and be processed (``work`` working minutes); record both stages."""

@@ -48,8 +48,9 @@ class _Place(Channel):
         self.distance_km, self.nearest = model.city.distances_from(sites)
         self.speed_km_per_min = model.scenario.city.walking_speed_kmh / 60.0
         self.calendar = self.spec.calendar.build()
-        self.service = BufferedSampler(self.spec.service_min,
-                                       model.streams.rng(self.kind.value, "service"))
+        self.service = BufferedSampler(
+            self.spec.service_min, model.streams.rng(self.kind.value, "service")
+        )
 
     def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
         raise NotImplementedError  # pragma: no cover - abstract
@@ -59,7 +60,9 @@ class _Place(Channel):
         env, log, code = self.env, self.log, self.code
         now = env.now
         site = int(self.nearest[case.community])
-        arrive = self.calendar.next_open(now + self.distance_km[case.community] / self.speed_km_per_min)
+        arrive = self.calendar.next_open(
+            now + self.distance_km[case.community] / self.speed_km_per_min
+        )
         log(case.id, Stage.TRAVEL, code, -1, now, arrive)
         case.trips += 1
         yield env.timeout(arrive - now)
@@ -86,13 +89,17 @@ class WindowChannel(_Place):
         cal = self.calendar
         self.comprehensive = spec.mode == "comprehensive"
         if self.comprehensive:
-            self.pools = [ServerPool(f"window/{i}", [(spec.windows_per_hall, cal)])
-                          for i in range(len(self.sites))]
+            self.pools = [
+                ServerPool(f"window/{i}", [(spec.windows_per_hall, cal)])
+                for i in range(len(self.sites))
+            ]
         else:
             self.dept_pools = {
-                model.department_index[d]: [ServerPool(f"window/{i}/{d}", [(n, cal)])
-                                            for i in range(len(self.sites))]
-                for d, n in spec.specialised_windows.items() if n > 0
+                model.department_index[d]: [
+                    ServerPool(f"window/{i}/{d}", [(n, cal)]) for i in range(len(self.sites))
+                ]
+                for d, n in spec.specialised_windows.items()
+                if n > 0
             }
 
     def available(self, info: CaseTypeInfo) -> bool:
@@ -119,13 +126,15 @@ class KioskChannel(_Place):
     def __init__(self, model: GovernanceModel, spec: KiosksSpec) -> None:
         super().__init__(model, spec)
         city = model.city
-        self._setup_sites(model, place_sites(spec.sites, city.street_centres[::-1],
-                                             city.n_communities))
+        self._setup_sites(
+            model, place_sites(spec.sites, city.street_centres[::-1], city.n_communities)
+        )
         per_site = np.full(len(self.sites), spec.terminals // len(self.sites))
         per_site[: spec.terminals % len(self.sites)] += 1
         per_site = np.maximum(per_site, 1)
-        self.pools = [ServerPool(f"kiosk/{i}", [(int(n), self.calendar)])
-                      for i, n in enumerate(per_site)]
+        self.pools = [
+            ServerPool(f"kiosk/{i}", [(int(n), self.calendar)]) for i, n in enumerate(per_site)
+        ]
         self.items = None if spec.items == "all" else set(spec.items)
 
     def available(self, info: CaseTypeInfo) -> bool:

@@ -52,7 +52,7 @@ class Population:
         return np.diff(self.eligible_offsets)
 
     def pick(self, community: int, u: float) -> int:
-        """The resident of ``community`` that uniform draw ``u`` selects (-1 if nobody lives there)."""
+        """The resident of ``community`` that uniform ``u`` selects (-1 if nobody lives there)."""
         lo, hi = self.offsets[community], self.offsets[community + 1]
         return -1 if hi == lo else int(lo + int(u * (hi - lo)))
 
@@ -102,5 +102,6 @@ def build_population(
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     eligible = np.flatnonzero(living_alone & (age_group == AGE_GROUPS.index(AgeGroup.ELDERLY)))
     eligible_offsets = np.searchsorted(eligible, offsets).astype(np.int64)
-    return Population(community, age_group, literacy, trust, living_alone, offsets, eligible,
-                      eligible_offsets)
+    return Population(
+        community, age_group, literacy, trust, living_alone, offsets, eligible, eligible_offsets
+    )

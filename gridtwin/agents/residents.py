@@ -43,8 +43,10 @@ class ChoiceModel:
     def __init__(self, behaviour: Behaviour, distances: dict[int, np.ndarray]) -> None:
         cc = behaviour.channel_choice
         n = len(CHANNEL_ORDER)
-        self.const = [[cc.asc.get(k, 0.0) + cc.age.get(a, {}).get(k, 0.0) for k in CHANNEL_ORDER]
-                      for a in AGE_GROUPS]
+        self.const = [
+            [cc.asc.get(k, 0.0) + cc.age.get(a, {}).get(k, 0.0) for k in CHANNEL_ORDER]
+            for a in AGE_GROUPS
+        ]
         self.lit = [cc.literacy.get(k, 0.0) for k in CHANNEL_ORDER]
         self.trust = [cc.trust.get(k, 0.0) for k in CHANNEL_ORDER]
         dist_coef = [cc.distance_per_km.get(k, 0.0) for k in CHANNEL_ORDER]
@@ -68,7 +70,12 @@ class ChoiceModel:
         return out
 
     def choose(
-        self, u: float, age: int, literacy: float, trust: float, community: int,
+        self,
+        u: float,
+        age: int,
+        literacy: float,
+        trust: float,
+        community: int,
         options: Sequence[int],
     ) -> int:
         """The channel code that uniform draw ``u`` picks (-1 when there is no option)."""
@@ -105,7 +112,7 @@ class ResidentAgent(mesa.Agent):
 
 
 class ResidentRegistry:
-    """Creates a resident's agent when their first case opens and removes it when the last closes."""
+    """Creates a resident's agent when their first case opens; removes it when the last closes."""
 
     __slots__ = ("_model", "_agents")
 

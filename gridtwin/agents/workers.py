@@ -32,8 +32,14 @@ class GridWorker(mesa.Agent):
         spec: The patrol channel's spec.
     """
 
-    def __init__(self, model: GovernanceModel, grid: int, route: list[int], spec: PatrolSpec,
-                 start_offset: int = 0) -> None:
+    def __init__(
+        self,
+        model: GovernanceModel,
+        grid: int,
+        route: list[int],
+        spec: PatrolSpec,
+        start_offset: int = 0,
+    ) -> None:
         super().__init__(model)
         self.grid = grid
         self.route = route
@@ -42,8 +48,12 @@ class GridWorker(mesa.Agent):
         self.visits = 0
         self._next = start_offset % len(route)
         rng = model.streams
-        self.inspect = BufferedSampler(spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}"))
-        self.settle = BufferedSampler(spec.settle_min, rng.rng("patrol", f"settle/{self.unique_id}"))
+        self.inspect = BufferedSampler(
+            spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}")
+        )
+        self.settle = BufferedSampler(
+            spec.settle_min, rng.rng("patrol", f"settle/{self.unique_id}")
+        )
         self.uniform = UniformStream(rng.rng("patrol", f"detect/{self.unique_id}"))
         self.calendar = spec.calendar.build()
         self.detect = spec.detect_probability

@@ -37,7 +37,9 @@ def _aggregate(owner: np.ndarray, n: int, cases: dict[str, np.ndarray], win: np.
             "abandoned": abandoned,
             "open_at_end": still_open,
             "resolution_rate": np.where(ended > 0, resolved / np.maximum(ended, 1), np.nan),
-            "mean_time_to_close_h": np.where(n_closed > 0, ttc_sum / np.maximum(n_closed, 1), np.nan),
+            "mean_time_to_close_h": np.where(
+                n_closed > 0, ttc_sum / np.maximum(n_closed, 1), np.nan
+            ),
             "backlog_at_end": still_open,
         }
 
@@ -65,11 +67,15 @@ def cell_figures(city: CityGrid, cases: dict[str, np.ndarray], warmup: float) ->
             lat = np.bincount(owner_of_comm, weights=city.community_lonlat[:, 1], minlength=n) / w
         else:
             lon, lat = lonlat[:, 0], lonlat[:, 1]
-        parts.append(pa.table({
-            "level": pa.array([level] * n),
-            "cell": pa.array(list(ids)),
-            "lon": pa.array(lon),
-            "lat": pa.array(lat),
-            **{k: pa.array(v, from_pandas=True) for k, v in figures.items()},
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "level": pa.array([level] * n),
+                    "cell": pa.array(list(ids)),
+                    "lon": pa.array(lon),
+                    "lat": pa.array(lat),
+                    **{k: pa.array(v, from_pandas=True) for k, v in figures.items()},
+                }
+            )
+        )
     return pa.concat_tables(parts)

@@ -118,9 +118,11 @@ class CityGrid:
         m = self._cache.get("csgraph")
         if m is None:
             index = {cid: i for i, cid in enumerate(self.community_ids)}
-            edges = [(index[u], index[v], max(float(d["distance_km"]), 1e-9))  # 0: no edge
-                     for u, v, d in self.graph.edges(data=True)
-                     if d.get("kind") == "adjacent" and u in index and v in index]
+            edges = [
+                (index[u], index[v], max(float(d["distance_km"]), 1e-9))  # 0: no edge
+                for u, v, d in self.graph.edges(data=True)
+                if d.get("kind") == "adjacent" and u in index and v in index
+            ]
             i, j, w = (list(t) for t in zip(*edges, strict=True)) if edges else ([], [], [])
             n = self.n_communities
             m = csr_matrix((w, (i, j)), shape=(n, n))
@@ -243,8 +245,17 @@ def _assemble(
     g = nx.Graph()
     d_id, d_name, d_xy, d_area = district
     d_lon, d_lat = inv.transform(d_xy[0], d_xy[1])
-    g.add_node(d_id, level="district", name=d_name, parent=None, x=float(d_xy[0]),
-               y=float(d_xy[1]), lon=float(d_lon), lat=float(d_lat), area_km2=float(d_area))
+    g.add_node(
+        d_id,
+        level="district",
+        name=d_name,
+        parent=None,
+        x=float(d_xy[0]),
+        y=float(d_xy[1]),
+        lon=float(d_lon),
+        lat=float(d_lat),
+        area_km2=float(d_area),
+    )
     above_ids = [d_id]
     lonlat = np.empty((0, 2))
     for level, lv in (("street", streets), ("grid", grids), ("community", comms)):
@@ -253,9 +264,14 @@ def _assemble(
         for i, cid in enumerate(lv.ids):
             parent = above_ids[int(lv.parent[i])]
             attrs: dict[str, Any] = {
-                "level": level, "name": lv.names[i], "parent": parent,
-                "x": float(lv.xy[i, 0]), "y": float(lv.xy[i, 1]), "lon": float(lon[i]),
-                "lat": float(lat[i]), "area_km2": float(lv.area_km2[i]),
+                "level": level,
+                "name": lv.names[i],
+                "parent": parent,
+                "x": float(lv.xy[i, 0]),
+                "y": float(lv.xy[i, 1]),
+                "lon": float(lon[i]),
+                "lat": float(lat[i]),
+                "area_km2": float(lv.area_km2[i]),
             }
             if level == "community":
                 attrs["population_weight"] = float(weights[i])
@@ -278,12 +294,18 @@ def _assemble(
         own = np.flatnonzero(c_street == s)
         centres[s] = own[np.argmin(np.hypot(*(comms.xy[own] - streets.xy[s]).T))]
     return CityGrid(
-        graph=g, crs=crs, community_ids=tuple(comms.ids), grid_ids=tuple(grids.ids),
-        street_ids=tuple(streets.ids), community_grid=_readonly(c_grid, np.int32),
+        graph=g,
+        crs=crs,
+        community_ids=tuple(comms.ids),
+        grid_ids=tuple(grids.ids),
+        street_ids=tuple(streets.ids),
+        community_grid=_readonly(c_grid, np.int32),
         community_street=_readonly(c_street, np.int32),
-        community_xy=_readonly(comms.xy, float), community_lonlat=_readonly(lonlat, float),
+        community_xy=_readonly(comms.xy, float),
+        community_lonlat=_readonly(lonlat, float),
         community_area_km2=_readonly(comms.area_km2, float),
-        community_weight=_readonly(weights, float), community_polygons=tuple(rings),
+        community_weight=_readonly(weights, float),
+        community_polygons=tuple(rings),
         grid_members=tuple(_readonly(m, np.int64) for m in members),
         street_centres=_readonly(centres, np.int64),
     )
@@ -322,19 +344,30 @@ def _synthetic(syn: SyntheticCity, name: str) -> CityGrid:
     g_street = _runs(n_grids, n_streets)
     cell_km2 = side * side / 1e6
 
-    def level(prefix: str, label: str, count: int, owner: np.ndarray, of: np.ndarray,
-              adjacent: np.ndarray) -> _Level:
+    def level(
+        prefix: str, label: str, count: int, owner: np.ndarray, of: np.ndarray, adjacent: np.ndarray
+    ) -> _Level:
         size = np.bincount(of, minlength=count)
-        xy_l = np.column_stack([np.bincount(of, xy[:, j], minlength=count) / size
-                                for j in (0, 1)])
+        xy_l = np.column_stack([np.bincount(of, xy[:, j], minlength=count) / size for j in (0, 1)])
         w = max(2, len(str(count)))
-        return _Level([f"{prefix}{i + 1:0{w}d}" for i in range(count)],
-                      [f"{label} {i + 1}" for i in range(count)], owner, xy_l, size * cell_km2,
-                      adjacent)
+        return _Level(
+            [f"{prefix}{i + 1:0{w}d}" for i in range(count)],
+            [f"{label} {i + 1}" for i in range(count)],
+            owner,
+            xy_l,
+            size * cell_km2,
+            adjacent,
+        )
 
     street_of_c = g_street[c_grid]
-    streets = level("S", "Street", n_streets, np.zeros(n_streets, dtype=np.int64), street_of_c,
-                    _pairs_up(c_pairs, street_of_c))
+    streets = level(
+        "S",
+        "Street",
+        n_streets,
+        np.zeros(n_streets, dtype=np.int64),
+        street_of_c,
+        _pairs_up(c_pairs, street_of_c),
+    )
     grids = level("G", "Grid", n_grids, g_street, c_grid, _pairs_up(c_pairs, c_grid))
     comms = level("C", "Community", n, c_grid, k, c_pairs)
     h = side / 2
@@ -364,8 +397,11 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
         raise CityError(
             f"{path.name}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
         ) from e
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
-            or not isinstance(data.get("features"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise CityError(f"{path.name}: expected a GeoJSON FeatureCollection with a 'features' list")
     cells: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -385,15 +421,20 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
             if key not in props:
                 raise CityError(f"{where}: missing property {key!r}")
         if props["level"] not in LEVELS:
-            raise CityError(f"{where}: property 'level' is {props['level']!r}; "
-                            f"allowed: {', '.join(LEVELS)}")
+            raise CityError(
+                f"{where}: property 'level' is {props['level']!r}; allowed: {', '.join(LEVELS)}"
+            )
         pop = 0.0
         if props["level"] == "community":
             pop = props.get("population")
             if "population" not in props:
                 raise CityError(f"{where}: missing property 'population' (needed on communities)")
-            if isinstance(pop, bool) or not isinstance(pop, int | float) \
-                    or not math.isfinite(pop) or pop < 0:
+            if (
+                isinstance(pop, bool)
+                or not isinstance(pop, int | float)
+                or not math.isfinite(pop)
+                or pop < 0
+            ):
                 raise CityError(f"{where}: property 'population' is {pop!r}; needs a number >= 0")
         geom = feat.get("geometry")
         gtype = geom.get("type") if isinstance(geom, dict) else None
@@ -409,9 +450,16 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
         if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
             raise CityError(f"{where}: coordinates are not lon/lat degrees (EPSG:4326)")
         parent = props["parent"]
-        cells.append({"id": fid, "level": props["level"], "name": str(props["name"]),
-                      "parent": None if parent is None else str(parent), "geom": shp,
-                      "population": float(pop)})
+        cells.append(
+            {
+                "id": fid,
+                "level": props["level"],
+                "name": str(props["name"]),
+                "parent": None if parent is None else str(parent),
+                "geom": shp,
+                "population": float(pop),
+            }
+        )
     return cells
 
 
@@ -420,8 +468,10 @@ def _check_hierarchy(cells: list[dict[str, Any]], fname: str) -> None:
     by_id = {c["id"]: c for c in cells}
     districts = [c["id"] for c in cells if c["level"] == "district"]
     if len(districts) != 1:
-        raise CityError(f"{fname}: needs exactly one district feature, found {len(districts)}"
-                        + (f" ({', '.join(districts)})" if districts else ""))
+        raise CityError(
+            f"{fname}: needs exactly one district feature, found {len(districts)}"
+            + (f" ({', '.join(districts)})" if districts else "")
+        )
     has_child: set[str] = set()
     for c in cells:
         where = f"{fname}: feature {c['id']!r}"
@@ -431,15 +481,20 @@ def _check_hierarchy(cells: list[dict[str, Any]], fname: str) -> None:
                 raise CityError(f"{where}: property 'parent' of the district must be null")
             continue
         if c["parent"] is None:
-            raise CityError(f"{where}: property 'parent' is null; a {c['level']} needs a "
-                            f"{LEVELS[rank - 1]} parent")
+            raise CityError(
+                f"{where}: property 'parent' is null; a {c['level']} needs a "
+                f"{LEVELS[rank - 1]} parent"
+            )
         parent = by_id.get(c["parent"])
         if parent is None:
-            raise CityError(f"{where}: property 'parent' is {c['parent']!r}, which is not the "
-                            "id of any feature")
+            raise CityError(
+                f"{where}: property 'parent' is {c['parent']!r}, which is not the id of any feature"
+            )
         if parent["level"] != LEVELS[rank - 1]:
-            raise CityError(f"{where}: level out of order: a {c['level']}'s parent must be a "
-                            f"{LEVELS[rank - 1]}, but {c['parent']!r} is a {parent['level']}")
+            raise CityError(
+                f"{where}: level out of order: a {c['level']}'s parent must be a "
+                f"{LEVELS[rank - 1]}, but {c['parent']!r} is a {parent['level']}"
+            )
         has_child.add(parent["id"])
     for c in cells:
         if c["level"] != "community" and c["id"] not in has_child:
@@ -477,34 +532,54 @@ def _geojson(path: Path, name: str) -> CityGrid:
         c["m"] = project(c["geom"], c["id"])
     streets = sorted((c for c in cells if c["level"] == "street"), key=lambda c: c["id"])
     s_index = {c["id"]: i for i, c in enumerate(streets)}
-    grids = sorted((c for c in cells if c["level"] == "grid"),
-                   key=lambda c: (s_index[c["parent"]], c["id"]))
+    grids = sorted(
+        (c for c in cells if c["level"] == "grid"), key=lambda c: (s_index[c["parent"]], c["id"])
+    )
     g_index = {c["id"]: i for i, c in enumerate(grids)}
-    comms = sorted((c for c in cells if c["level"] == "community"),
-                   key=lambda c: (s_index[grids[g_index[c["parent"]]]["parent"]],
-                                  g_index[c["parent"]], c["id"]))
+    comms = sorted(
+        (c for c in cells if c["level"] == "community"),
+        key=lambda c: (
+            s_index[grids[g_index[c["parent"]]]["parent"]],
+            g_index[c["parent"]],
+            c["id"],
+        ),
+    )
 
     def level(items: list[dict[str, Any]], parent: dict[str, int] | None) -> _Level:
         geoms = [c["m"] for c in items]
         return _Level(
-            [c["id"] for c in items], [c["name"] for c in items],
+            [c["id"] for c in items],
+            [c["name"] for c in items],
             np.array([0 if parent is None else parent[c["parent"]] for c in items], np.int64),
             np.array([(g.centroid.x, g.centroid.y) for g in geoms], dtype=float).reshape(-1, 2),
-            np.array([g.area / 1e6 for g in geoms], dtype=float), _geo_adjacency(geoms))
+            np.array([g.area / 1e6 for g in geoms], dtype=float),
+            _geo_adjacency(geoms),
+        )
 
     pops = np.array([c["population"] for c in comms])
     if pops.sum() <= 0:
-        raise CityError(f"{path.name}: every community has 'population' 0; weights need a "
-                        "positive total")
+        raise CityError(
+            f"{path.name}: every community has 'population' 0; weights need a positive total"
+        )
     rings = []
     for c in comms:
         main = max(getattr(c["geom"], "geoms", [c["geom"]]), key=lambda p: p.area)
         rings.append(tuple((float(x), float(y)) for x, y, *_ in main.exterior.coords))
     dm = district["m"].centroid
-    return _assemble(crs, (district["id"], district["name"] or name, np.array([dm.x, dm.y]),
-                           district["m"].area / 1e6),
-                     level(streets, None), level(grids, s_index), level(comms, g_index),
-                     pops / pops.sum(), rings)
+    return _assemble(
+        crs,
+        (
+            district["id"],
+            district["name"] or name,
+            np.array([dm.x, dm.y]),
+            district["m"].area / 1e6,
+        ),
+        level(streets, None),
+        level(grids, s_index),
+        level(comms, g_index),
+        pops / pops.sum(),
+        rings,
+    )
 
 
 def build_city(spec: City, base_dir: Path | None = None) -> CityGrid:

@@ -88,7 +88,9 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
     abandoned = int((win & (out == Outcome.ABANDONED)).sum())
     still_open = int((win & (out == Outcome.OPEN)).sum())
 
-    closed = win & np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED)) & (c["reported"] >= 0)
+    closed = (
+        win & np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED)) & (c["reported"] >= 0)
+    )
     ttc_h = (c["closed"][closed] - c["reported"][closed]) / 60.0
     admin = win & (kinds == CaseKind.ADMIN.value) & (c["reported"] >= 0)
     trips = c["trips"][admin]
@@ -151,7 +153,9 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "misrouted_share": rate(misrouted.sum(), len(dispatched)),
         "utilisation_by_department": util,
         "kpis_by_age_group": by_age,
-        "cases_by_kind": {kind.value: int((win & (kinds == kind.value)).sum()) for kind in CaseKind},
+        "cases_by_kind": {
+            kind.value: int((win & (kinds == kind.value)).sum()) for kind in CaseKind
+        },
         "cases_by_channel": by_channel,
         "online_share": base["online_share"],
         "hidden_needs_found_share": rate((hidden & (c["reported"] >= 0)).sum(), hidden.sum()),

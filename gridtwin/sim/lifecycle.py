@@ -44,7 +44,7 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     env = m.env
     yield env.timeout(case.arise - env.now + m.apply_delay())
     case.agent = m.residents.attach(case.resident)
-    m.log.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
+    m.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
     if info.kind is CaseKind.ADMIN and info.materials:
         yield from gather_materials(m, case, info)
     taken = yield from contact(m, case, info)
@@ -54,14 +54,14 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     channel = m.channel_kinds[case.channel]
     u = m.u_route()
     if info.kind is CaseKind.INQUIRY:
-        if channel in _PHONE or channel is ChannelKind.PORTAL:
-            if u < info.operator_resolution_share:
-                m.close(case, Outcome.RESOLVED)
-                return
+        answered_at_intake = channel in _PHONE or channel is ChannelKind.PORTAL
+        if answered_at_intake and u < info.operator_resolution_share:
+            m.close(case, Outcome.RESOLVED)
+            return
         yield from route(m, case, info)
         return
     if channel in _ON_SPOT_CHANNELS and u < info.on_spot_share:
-        m.log.record(case.id, Stage.ON_SPOT, case.channel, info.department, env.now, env.now)
+        m.record(case.id, Stage.ON_SPOT, case.channel, info.department, env.now, env.now)
         m.close(case, Outcome.RESOLVED)
         return
     if info.shared_materials:
@@ -88,7 +88,7 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
             m.pending[case.community].append(case)
         mode, settle = yield found
         now = env.now
-        m.log.record(case.id, Stage.PENDING, -1, -1, pending_since, now)
+        m.record(case.id, Stage.PENDING, -1, -1, pending_since, now)
         if mode is _RESIDENT:
             if case.resident < 0:
                 case.resident = m.population.pick(case.community, u_who)
@@ -108,7 +108,7 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
         if info.kind is CaseKind.HIDDEN and case.resident >= 0:
             case.agent = m.residents.attach(case.resident)
         if settle > 0:
-            m.log.record(case.id, Stage.ON_SPOT, case.channel, -1, now, now + settle)
+            m.record(case.id, Stage.ON_SPOT, case.channel, -1, now, now + settle)
             yield env.timeout(settle)
             m.close(case, Outcome.RESOLVED)
             return
@@ -136,7 +136,8 @@ def _first_known(
                 best, mode = now + info.report_delay(), _RESIDENT
     if info.discover_sensor:
         covered = (
-            m.sensors.meter[case.resident] if info.kind is CaseKind.HIDDEN and case.resident >= 0
+            m.sensors.meter[case.resident]
+            if info.kind is CaseKind.HIDDEN and case.resident >= 0
             else m.sensors.community_covered[case.community]
         )
         if covered:
@@ -154,8 +155,9 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     pop = m.population
     age, literacy = int(pop.age_group[row]), float(pop.literacy[row])
     while options:
-        code = m.choice.choose(m.u_choice(), age, literacy, float(pop.trust[row]),
-                               case.community, options)
+        code = m.choice.choose(
+            m.u_choice(), age, literacy, float(pop.trust[row]), case.community, options
+        )
         if case.reported < 0:
             case.reported = env.now
         if (yield from m.channels[code].intake(case, info)):
@@ -179,7 +181,7 @@ def gather_materials(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Proc
         cal = m.departments[issuer].calendar
         start = cal.next_open(env.now)
         end = start + m.trip()
-        m.log.record(case.id, Stage.MATERIAL_TRIP, -1, issuer, env.now, end)
+        m.record(case.id, Stage.MATERIAL_TRIP, -1, issuer, env.now, end)
         case.trips += 1
         yield env.timeout(end - env.now)
     m.shared_of[case.id] = shared
@@ -200,7 +202,7 @@ def fetch_shared(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     if shared:
         env = m.env
         t = m.fetch() * len(shared)
-        m.log.record(case.id, Stage.MATERIAL_FETCH, -1, info.department, env.now, env.now + t)
+        m.record(case.id, Stage.MATERIAL_FETCH, -1, info.department, env.now, env.now + t)
         yield env.timeout(t)
 
 
@@ -213,7 +215,7 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     first = True
     while True:
         delay = m.dispatch()
-        m.log.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
+        m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
         yield env.timeout(delay)
         if first and m.u_route() < info.not_handleable:
             m.close(case, Outcome.CLOSED_UNRESOLVED)

@@ -88,7 +88,9 @@ class ServerPool:
 
     def capacity_minutes(self, a: float, b: float) -> float:
         """Server-minutes on duty in ``[a, b)``."""
-        return sum(len(h) * c.open_minutes(a, b) for h, c in zip(self._heaps, self._cals, strict=True))
+        return sum(
+            len(h) * c.open_minutes(a, b) for h, c in zip(self._heaps, self._cals, strict=True)
+        )
 
     def groups(self) -> list[tuple[int, WeeklyCalendar]]:
         """The ``(servers, calendar)`` groups, for capacity curves."""

@@ -61,13 +61,16 @@ class _Rows:
 
     def table(self) -> pa.Table:
         lengths = [len(v) for v in self.value]
-        return pa.table({
-            "hour": pa.array(np.concatenate(self.hour) if self.hour else np.empty(0, np.int32)),
-            "series": pa.array(np.repeat(self.series, lengths)).dictionary_encode(),
-            "key": pa.array(np.repeat(self.key, lengths)).dictionary_encode(),
-            "value": pa.array(np.concatenate(self.value) if self.value else np.empty(0),
-                              from_pandas=True),
-        })
+        return pa.table(
+            {
+                "hour": pa.array(np.concatenate(self.hour) if self.hour else np.empty(0, np.int32)),
+                "series": pa.array(np.repeat(self.series, lengths)).dictionary_encode(),
+                "key": pa.array(np.repeat(self.key, lengths)).dictionary_encode(),
+                "value": pa.array(
+                    np.concatenate(self.value) if self.value else np.empty(0), from_pandas=True
+                ),
+            }
+        )
 
 
 def hourly_series(
@@ -110,7 +113,9 @@ def hourly_series(
     for code, kind in enumerate(CHANNEL_ORDER):
         sel = queue & (channel == code)
         if sel.any():
-            rows.add("queue", kind.value, _by_hour(occupancy_by_minute(start[sel], end[sel], n_min)) / 60)
+            rows.add(
+                "queue", kind.value, _by_hour(occupancy_by_minute(start[sel], end[sel], n_min)) / 60
+            )
     hot = CHANNEL_ORDER.index(ChannelKind.HOTLINE)
     if hotline_capacity is not None:
         sel = (stage == Stage.INTAKE) & (channel == hot)
