@@ -110,7 +110,7 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
     """Dictionary columns as plain strings (CSV has no dictionaries)."""
     return pa.schema(
         [
-            pa.field(f.name, pa.string()) if pa.types.isdictionary_column(f.type) else f
+            pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
             for f in schema
         ]
     )
@@ -269,9 +269,9 @@ def _case_table(
             "resident": cases["resident"],
             "age_group": dictionary_column(age, ["young", "adult", "elderly"]),
             "arise": cases["arise"],
-            "reported": np.where(cases["reported"] >= 0, cases["reported"], np.nan),
-            "responded": np.where(cases["responded"] >= 0, cases["responded"], np.nan),
-            "closed": np.where(cases["closed"] >= 0, cases["closed"], np.nan),
+            "reported": _optional(cases["reported"]),
+            "responded": _optional(cases["responded"]),
+            "closed": _optional(cases["closed"]),
             "outcome": dictionary_column(cases["outcome"], outcome_names),
             "channel": dictionary_column(cases["channel"], channel_names),
             "department": dictionary_column(cases["department"], model.department_ids),
@@ -290,3 +290,8 @@ def _kind_codes(cases: dict[str, np.ndarray], model: GovernanceModel) -> np.ndar
     kinds = list(CaseKind)
     per_type = np.array([kinds.index(t.kind) for t in model.types], dtype=np.int32)
     return per_type[cases["type_index"]]
+
+
+def _optional(times: np.ndarray) -> pa.Array:
+    """Times with -1 for "not yet" as a column with nulls."""
+    return pa.array(np.where(times >= 0, times, 0.0), mask=times < 0)
