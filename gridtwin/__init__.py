@@ -1,8 +1,49 @@
-"""gridtwin: a digital twin and policy sandbox for grid-based city governance."""
+"""gridtwin: a digital twin and policy sandbox for grid-based city governance.
 
+Run a scenario in a few lines::
+
+    import gridtwin
+
+    result = gridtwin.run(gridtwin.load_scenario("tests/data/tiny.yaml"), seed=1, days=3)
+    print(result.kpis["cases_total"])
+
+``run``, ``simulate`` and ``load_scenario`` are loaded on first use (PEP 562), so
+``import gridtwin`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("gridtwin")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
+
+if TYPE_CHECKING:
+    from gridtwin.runner import run, simulate
+    from gridtwin.scenarios.loader import load_scenario
+
+__all__ = ["__version__", "load_scenario", "run", "simulate"]
+
+_LAZY = {
+    "load_scenario": "gridtwin.scenarios.loader",
+    "run": "gridtwin.runner",
+    "simulate": "gridtwin.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``run``, ``simulate`` and ``load_scenario`` on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

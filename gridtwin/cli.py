@@ -128,6 +128,7 @@ def run(
         overrides.append(f"run.seed={seed}")
     if days is not None:
         overrides.append(f"run.horizon_days={days}")
+        overrides = _drop_warmup_if_longer(scenario, overrides, days)
     s = _load(scenario, overrides)
     if out is not None:
         _check_out(out)
@@ -153,6 +154,21 @@ def run(
         except OSError as exc:
             _fail([f"--out {out}: cannot write the results: {exc}"])
         click.echo(f"results written to {out}", err=True)
+
+
+def _drop_warmup_if_longer(scenario: str, overrides: list[str], days: str) -> list[str]:
+    """With ``--days`` shorter than the scenario's warm-up, run without a warm-up (and say so)."""
+    try:
+        horizon = float(days)
+        base = load_scenario(scenario, [o for o in overrides if not o.startswith("run.")])
+    except (ValueError, ScenarioError):
+        return overrides  # the full load reports the problem
+    explicit = any(o.startswith("run.warmup_days=") for o in overrides)
+    if not explicit and 0 < horizon <= base.run.warmup_days:
+        click.echo(f"note: --days {days} is not longer than the {base.run.warmup_days:g}-day "
+                   "warm-up; running without a warm-up", err=True)
+        return [*overrides, "run.warmup_days=0"]
+    return overrides
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 A scenario is plain data (YAML on disk). Every model here forbids unknown keys, so a misspelt
 key is an error and not a silently ignored setting. Structural rules (types, ranges) are checked
 by pydantic field by field; rules that tie parts together (a case type names a department that
-exists, shares add up to one) are checked by :func:`cross_check`, which returns every problem
-with the path of the field at fault instead of stopping at the first.
+exists, shares add up to one) are checked by :func:`gridtwin.scenarios.checks.cross_check`,
+which returns every problem with the path of the field at fault instead of stopping at the first.
 
 Units are in the field names: ``_s`` seconds, ``_min`` minutes, ``_h`` hours, ``_days`` days,
 ``_km2`` square kilometres, ``_year`` per year.
@@ -12,7 +12,6 @@ Units are in the field names: ``_s`` seconds, ``_min`` minutes, ``_h`` hours, ``
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -38,12 +37,10 @@ __all__ = [
     "Inquiry",
     "Policies",
     "Population",
-    "Problem",
     "Run",
     "Scenario",
     "SharingMode",
     "UrbanEvent",
-    "cross_check",
 ]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -471,7 +468,9 @@ class SensorsSpec(StrictModel):
     """Share of communities with event sensors (water level, manholes, pipes)."""
     water_meter_coverage: Share = 0.0
     """Share of elderly living alone with a smart water meter (水管家)."""
-    detect_delay_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    detect_delay_min: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30}
+    )
 
 
 class Channels(StrictModel):
@@ -513,7 +512,9 @@ class Policies(StrictModel):
     """Probability that dispatch routes a case with unclear responsibility correctly."""
     max_bounces: int = Field(default=2, ge=0, le=20)
     """Bounces (退单) after which a case is closed unresolved."""
-    bounce_review_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    bounce_review_min: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30}
+    )
     """Staff working minutes a wrong department spends before sending a case back (it queues
     for that department's staff first, so a bounce costs the case the queue, the review and
     another dispatch)."""
@@ -560,7 +561,9 @@ class Behaviour(StrictModel):
 
     channel_choice: ChannelChoice = ChannelChoice()
     satisfaction: SatisfactionModel = SatisfactionModel()
-    trip_min: Distribution = Field(default_factory=lambda: {"dist": "lognormal", "mean": 120, "sd": 60})
+    trip_min: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 120, "sd": 60}
+    )
     """Time a trip to fetch a material in person takes (done in the issuer's working hours)."""
     apply_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 2})
     """Time from a need arising to the resident contacting a channel."""
@@ -609,129 +612,14 @@ class Scenario(StrictModel):
         raise KeyError(type_id)
 
 
-# ----------------------------------------------------------------------------- cross checks
-class Problem(BaseModel):
-    """One thing wrong with a scenario: where, what value, what is allowed."""
+def __getattr__(name: str) -> Any:
+    """Keep ``Problem`` and ``cross_check`` importable from here; they live in ``checks``.
 
-    model_config = ConfigDict(frozen=True)
-
-    path: str
-    value: Any = None
-    message: str
-
-    def __str__(self) -> str:
-        value = "" if self.value is None else f"{_short(self.value)} "
-        return f"{self.path}: {value}{self.message}"
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def cross_check(s: Scenario) -> list[Problem]:
-    """Check the rules that tie parts of a scenario together.
-
-    Returns:
-        Every problem found, in a stable order (empty when the scenario is consistent).
+    The import is lazy (PEP 562): :mod:`gridtwin.scenarios.checks` imports this module, so
+    this module must not import it while it loads.
     """
-    problems: list[Problem] = []
-    depts = sorted(s.departments)
-    dept_list = ", ".join(depts)
+    if name in ("Problem", "cross_check"):
+        from gridtwin.scenarios import checks
 
-    def need_dept(path: str, dept: str | None) -> None:
-        if dept is not None and dept not in s.departments:
-            problems.append(Problem(path=path, value=dept, message=f"is not a department; allowed: {dept_list}"))
-
-    shares = sum(g.share for g in s.population.age_groups.values())
-    if not math.isclose(shares, 1.0, abs_tol=1e-6):
-        problems.append(
-            Problem(path="population.age_groups", value=round(shares, 6), message="shares must add up to 1")
-        )
-    profiles = {"flat", *s.services.profiles}
-    seen: set[str] = set()
-    type_ids = {ct.id for ct in s.services.case_types}
-    for i, ct in enumerate(s.services.case_types):
-        base = f"services.case_types[{i}]"
-        if ct.id in seen:
-            problems.append(Problem(path=f"{base}.id", value=ct.id, message="is used by another case type"))
-        seen.add(ct.id)
-        if ct.profile not in profiles:
-            problems.append(
-                Problem(path=f"{base}.profile", value=ct.profile,
-                        message=f"is not a profile; allowed: {', '.join(sorted(profiles))}")
-            )
-        if isinstance(ct, AdminItem):
-            need_dept(f"{base}.lead_department", ct.lead_department)
-            for j, m in enumerate(ct.materials):
-                need_dept(f"{base}.materials[{j}].issuer", m.issuer)
-            allowed = {ChannelKind.PORTAL, ChannelKind.WINDOW, ChannelKind.KIOSK, ChannelKind.HOTLINE}
-            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
-        elif isinstance(ct, UrbanEvent):
-            need_dept(f"{base}.department", ct.department)
-            allowed = {ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL}
-            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
-        elif isinstance(ct, HiddenNeed):
-            need_dept(f"{base}.department", ct.department)
-            if DiscoveryMode.RESIDENT in ct.discoverable_by:
-                problems.append(
-                    Problem(path=f"{base}.discoverable_by", value="resident",
-                            message="hidden needs are never reported; allowed: patrol, sensor")
-                )
-        else:
-            need_dept(f"{base}.department", ct.department)
-            if ct.operator_resolution_share < 1 and ct.department is None:
-                problems.append(
-                    Problem(path=f"{base}.department", value=None,
-                            message="is needed when operator_resolution_share < 1")
-                )
-            allowed = {ChannelKind.HOTLINE, ChannelKind.CONSULTATION, ChannelKind.PORTAL}
-            _check_channels(problems, f"{base}.channels", ct.channels, allowed)
-    for tid in s.policies.channel_overrides:
-        if tid not in type_ids:
-            problems.append(
-                Problem(path=f"policies.channel_overrides.{tid}", value=tid,
-                        message=f"is not a case type; allowed: {', '.join(sorted(type_ids))}")
-            )
-    for j, (a, b) in enumerate(s.policies.data_sharing.pairs):
-        need_dept(f"policies.data_sharing.pairs[{j}][0]", a)
-        need_dept(f"policies.data_sharing.pairs[{j}][1]", b)
-    for dept in s.channels.window.specialised_windows:
-        need_dept(f"channels.window.specialised_windows.{dept}", dept)
-    items = s.channels.kiosk.items
-    if items != "all":
-        admin_ids = {ct.id for ct in s.services.case_types if isinstance(ct, AdminItem)}
-        for j, item in enumerate(items):
-            if item not in admin_ids:
-                problems.append(
-                    Problem(path=f"channels.kiosk.items[{j}]", value=item,
-                            message=f"is not an admin item; allowed: {', '.join(sorted(admin_ids))}")
-                )
-    w = s.channels.window
-    if w.enabled and w.mode == "specialised" and not w.specialised_windows:
-        problems.append(
-            Problem(path="channels.window.specialised_windows", value={},
-                    message="needs at least one department with windows in specialised mode")
-        )
-    if s.city.synthetic is not None:
-        missing = [g.value for g in AgeGroup if g not in s.population.age_groups]
-        if missing:
-            problems.append(
-                Problem(path="population.age_groups", value=sorted(s.population.age_groups),
-                        message=f"needs every age group; missing: {', '.join(missing)}")
-            )
-    return problems
-
-
-def _check_channels(
-    problems: list[Problem], path: str, channels: tuple[ChannelKind, ...], allowed: set[ChannelKind]
-) -> None:
-    for j, ch in enumerate(channels):
-        if ch not in allowed:
-            problems.append(
-                Problem(path=f"{path}[{j}]", value=ch.value,
-                        message=f"is not a channel for this kind; allowed: "
-                                f"{', '.join(sorted(c.value for c in allowed))}")
-            )
-    if not channels:
-        problems.append(Problem(path=path, value=[], message="needs at least one channel"))
+        return getattr(checks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""``python -m gridtwin``: the command line."""
+
+from gridtwin.cli import main
+
+main()
