@@ -13,9 +13,10 @@ Run a scenario in a few lines::
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gridtwin._lazy import lazy_exports
 
 try:
     __version__ = version("gridtwin")
@@ -35,15 +36,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import ``run``, ``simulate`` and ``load_scenario`` on first access."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

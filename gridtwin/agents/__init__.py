@@ -7,40 +7,28 @@ parts of the engine import the agents, so importing them here eagerly would risk
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from gridtwin._lazy import lazy_exports
 
 _LAZY = {
-    "CHANNEL_ORDER": "channels",
-    "Channel": "channels",
-    "OnlineChannel": "channels",
-    "PhotoChannel": "channels",
-    "DepartmentAgent": "departments",
-    "KioskChannel": "halls",
-    "WindowChannel": "halls",
-    "ConsultationLine": "phone",
-    "Hotline": "phone",
-    "Population": "population",
-    "build_population": "population",
-    "ChoiceModel": "residents",
-    "ResidentAgent": "residents",
-    "ResidentRegistry": "residents",
-    "SensorNetwork": "sensors",
-    "GridWorker": "workers",
+    "CHANNEL_ORDER": ".channels",
+    "Channel": ".channels",
+    "OnlineChannel": ".channels",
+    "PhotoChannel": ".channels",
+    "DepartmentAgent": ".departments",
+    "KioskChannel": ".halls",
+    "WindowChannel": ".halls",
+    "ConsultationLine": ".phone",
+    "Hotline": ".phone",
+    "Population": ".population",
+    "build_population": ".population",
+    "ChoiceModel": ".residents",
+    "ResidentAgent": ".residents",
+    "ResidentRegistry": ".residents",
+    "SensorNetwork": ".sensors",
+    "GridWorker": ".workers",
 }
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    """Import a name of ``__all__`` from its submodule on first access."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

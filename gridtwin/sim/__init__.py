@@ -8,41 +8,29 @@ first access (PEP 562): importing them here eagerly would form a cycle, since
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from gridtwin._lazy import lazy_exports
 
 _LAZY = {
-    "ArrivalProcess": "arrivals",
-    "WeeklyCalendar": "calendar",
-    "Case": "cases",
-    "Outcome": "cases",
-    "Stage": "cases",
-    "CityError": "city",
-    "CityGrid": "city",
-    "build_city": "city",
-    "Distribution": "distributions",
-    "ConservationError": "errors",
-    "CaseTable": "eventlog",
-    "EventLog": "eventlog",
-    "KpiInputs": "kpis",
-    "compute_kpis": "kpis",
-    "Streams": "rng",
-    "ServerPool": "servers",
-    "hourly_series": "timeseries",
+    "ArrivalProcess": ".arrivals",
+    "WeeklyCalendar": ".calendar",
+    "Case": ".cases",
+    "Outcome": ".cases",
+    "Stage": ".cases",
+    "CityError": ".city",
+    "CityGrid": ".city",
+    "build_city": ".city",
+    "Distribution": ".distributions",
+    "ConservationError": ".errors",
+    "CaseTable": ".eventlog",
+    "EventLog": ".eventlog",
+    "KpiInputs": ".kpis",
+    "compute_kpis": ".kpis",
+    "Streams": ".rng",
+    "ServerPool": ".servers",
+    "hourly_series": ".timeseries",
 }
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    """Import a name of ``__all__`` from its submodule on first access."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

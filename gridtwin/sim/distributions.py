@@ -247,7 +247,7 @@ class BufferedSampler:
     __slots__ = ("_dist", "_rng", "_factor", "_block", "_buf", "_i")
 
     def __init__(
-        self, dist: _Dist, rng: np.random.Generator, factor: float = 1.0, block: int = 4096
+        self, dist: _Dist | None, rng: np.random.Generator, factor: float = 1.0, block: int = 4096
     ) -> None:
         self._dist = dist
         self._rng = rng
@@ -256,32 +256,27 @@ class BufferedSampler:
         self._buf: list[float] = []
         self._i = 0
 
+    def _refill(self) -> list[float]:
+        assert self._dist is not None
+        return (self._dist.sample(self._rng, self._block) * self._factor).tolist()
+
     def __call__(self) -> float:
         """Return the next draw."""
         i = self._i
         if i >= len(self._buf):
-            self._buf = (self._dist.sample(self._rng, self._block) * self._factor).tolist()
+            self._buf = self._refill()
             i = 0
         self._i = i + 1
         return self._buf[i]
 
 
-class UniformStream:
+class UniformStream(BufferedSampler):
     """Uniform [0, 1) draws, one at a time, from blocks drawn in bulk (see BufferedSampler)."""
 
-    __slots__ = ("_rng", "_block", "_buf", "_i")
+    __slots__ = ()
 
     def __init__(self, rng: np.random.Generator, block: int = 8192) -> None:
-        self._rng = rng
-        self._block = block
-        self._buf: list[float] = []
-        self._i = 0
+        super().__init__(None, rng, 1.0, block)
 
-    def __call__(self) -> float:
-        """Return the next uniform draw."""
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self._rng.random(self._block).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+    def _refill(self) -> list[float]:
+        return self._rng.random(self._block).tolist()
