@@ -37,7 +37,10 @@ USER_ERROR = 2
 INTERNAL_ERROR = 1
 """Exit status for a failure of the engine itself."""
 
-PROVENANCE = ("seed", "scenario_sha256", "gridtwin_version", "wall_seconds", "events_processed")
+PROVENANCE = (
+    "seed", "scenario_sha256", "gridtwin_version", "versions", "horizon_days", "warmup_days",
+    "wall_seconds", "events_processed",
+)
 """KPI keys that say what was run, shown last."""
 THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -301,8 +304,12 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
     if provenance:
         table = Table("provenance", "", box=style)
         for key, value in provenance.items():
-            text = f"{value:.2f} s" if key == "wall_seconds" and isinstance(value, float) else (
-                f"{value:,}" if isinstance(value, int) and key != "seed" else str(value))
+            if isinstance(value, Mapping):
+                text = ", ".join(f"{k} {v}" for k, v in value.items())
+            elif key == "wall_seconds" and isinstance(value, float):
+                text = f"{value:.2f} s"
+            else:
+                text = f"{value:,}" if isinstance(value, int) and key != "seed" else str(value)
             table.add_row(Text(key), Text(text))
         console.print(table)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
+from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.cases import Case, Stage
 from gridtwin.sim.distributions import BufferedSampler
 from gridtwin.sim.servers import ServerPool
@@ -47,6 +48,7 @@ class _Place(Channel):
         self.sites = sites
         self.distance_km, self.nearest = model.city.distances_from(sites)
         self.speed_km_per_min = model.scenario.city.walking_speed_kmh / 60.0
+        self.spread_min = model.scenario.behaviour.return_spread_h * 60.0
         self.calendar = self.spec.calendar.build()
         self.service = BufferedSampler(
             self.spec.service_min, model.streams.rng(self.kind.value, "service")
@@ -56,17 +58,38 @@ class _Place(Channel):
         raise NotImplementedError  # pragma: no cover - abstract
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
-        """Travel to the nearest site, arrive when open, queue, be served."""
-        env, log, code = self.env, self.log, self.code
-        now = env.now
+        """Travel to the nearest site and be served the same day, coming back if need be.
+
+        A resident who reaches the site while it is closed comes at some time in the first
+        hours it is open again. One who finds a queue that will not be served before closing
+        goes home and comes back another day: another trip, and the wait counted is the one of
+        the day they are served.
+        """
+        env, log, code, cal = self.env, self.log, self.code, self.calendar
         site = int(self.nearest[case.community])
-        arrive = self.calendar.next_open(
-            now + self.distance_km[case.community] / self.speed_km_per_min
-        )
-        log(case.id, Stage.TRAVEL, code, -1, now, arrive)
-        case.trips += 1
-        yield env.timeout(arrive - now)
-        start, end = self._pool_for(site, info).reserve(arrive, self.service())
+        pool = self._pool_for(site, info)
+        travel = self.distance_km[case.community] / self.speed_km_per_min
+        depart = env.now
+        arrive = depart + travel
+        while True:
+            if not cal.is_open(arrive):
+                arrive = cal.add_work(cal.next_open(arrive), self.uniform() * self.spread_min)
+                if arrive - travel > depart:
+                    log(case.id, Stage.RETRY_WAIT, code, -1, depart, arrive - travel)
+                    depart = arrive - travel
+            log(case.id, Stage.TRAVEL, code, -1, depart, arrive)
+            case.trips += 1
+            yield env.timeout(arrive - env.now)
+            start, group = pool.earliest(arrive)
+            today = arrive // MINUTES_PER_DAY
+            if start // MINUTES_PER_DAY == today:
+                break  # served today
+            tomorrow = cal.next_open((today + 1) * MINUTES_PER_DAY)
+            again = cal.add_work(tomorrow, self.uniform() * self.spread_min)
+            depart = max(arrive, again - travel)
+            log(case.id, Stage.RETRY_WAIT, code, -1, arrive, depart)
+            arrive = depart + travel
+        end = pool.commit(start, group, self.service())
         log(case.id, Stage.QUEUE, code, -1, arrive, start)
         log(case.id, Stage.INTAKE, code, -1, start, end)
         yield env.timeout(end - arrive)

@@ -567,6 +567,9 @@ class Behaviour(StrictModel):
     """Time a trip to fetch a material in person takes (done in the issuer's working hours)."""
     apply_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 2})
     """Time from a need arising to the resident contacting a channel."""
+    return_spread_h: float = Field(default=4.0, ge=0, le=168)
+    """A resident who would reach a hall or kiosk while it is closed comes at a uniformly
+    random time within this many open hours after it opens (not all at the opening minute)."""
     fallback_probability: Share = 0.7
     """Probability that a resident whose attempt failed on one channel (hung up for good,
     failed online) tries another channel instead of giving up."""
