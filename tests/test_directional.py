@@ -106,3 +106,14 @@ def test_water_meters_find_hidden_needs_without_patrol() -> None:
     off = kpis(*base, "channels.sensor.water_meter_coverage=0.0", seed=1)
     on = kpis(*base, "channels.sensor.water_meter_coverage=1.0", seed=1)
     assert on["hidden_needs_found_share"] > off["hidden_needs_found_share"]
+
+
+def test_fewer_windows_mean_longer_waits_and_more_trips():
+    def kpis(windows: int) -> dict:
+        s = load_scenario("street", [f"channels.window.windows_per_hall={windows}",
+                                     "run.horizon_days=21"])
+        return simulate(s, seed=4)
+
+    one, three = kpis(1), kpis(3)
+    assert one["window_mean_wait_min"] > three["window_mean_wait_min"]
+    assert one["trips_per_case_mean"] > three["trips_per_case_mean"]
