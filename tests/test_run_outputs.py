@@ -186,3 +186,22 @@ def test_golden_values_tiny_seed_7_30_days(result: RunResult) -> None:
     assert k["events_processed"] == 2976
     assert k["resolution_rate"] == pytest.approx(0.994318, abs=1e-6)
     assert k["satisfaction_rate"] == pytest.approx(0.98, abs=1e-6)
+
+
+def test_a_run_is_a_pure_function_that_ships_to_another_process():
+    """Experiments map simulate() over worker processes: same scenario + seed, same figures."""
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from gridtwin.runner import simulate
+    from gridtwin.scenarios.loader import load_scenario
+
+    scenario = load_scenario(TINY, ["run.horizon_days=5"])
+    assert pickle.loads(pickle.dumps(scenario)) == scenario
+    here = simulate(scenario, seed=21)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        there = pool.submit(simulate, scenario, 21).result(timeout=120)
+    for k in (here, there):
+        k.pop("wall_seconds")
+    assert here == there
