@@ -234,6 +234,51 @@ def show_scenario(name: str) -> None:
 
 
 # ------------------------------------------------------------------------------------ KPIs
+@cli.command()
+@click.argument("run_dir", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--case", "case_id", type=int, metavar="ID",
+              help="The case to follow (default: a misrouted one, else the longest).")
+def trace(run_dir: Path, case_id: int | None) -> None:
+    """Follow one case of a run written with --out DIR, from the need to its closure."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from gridtwin.sim.trace import case_steps, clock, pick_case
+
+    paths = [run_dir / "events.parquet", run_dir / "cases.parquet"]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        _fail([f"{m}: not found; write a run with `gridtwin run ... --out {run_dir}`"
+               for m in missing])
+    events, cases = (pq.read_table(p) for p in paths)
+    if case_id is None:
+        case_id = pick_case(cases, events)
+    rows = cases.filter(pc.equal(cases["case_id"], case_id)).to_pylist()
+    if not rows:
+        _fail([f"--case {case_id}: no such case in {run_dir} "
+               f"(ids run from 0 to {cases.num_rows - 1})"])
+    row = rows[0]
+    who = f", {_article(row['age_group'])} {row['age_group']} resident" if row["age_group"] else ""
+    console = Console()
+    console.print(f"case {case_id}: {row['kind']} '{row['type']}' in cell {row['cell']}{who}")
+    table = Table("from", "to", "step", box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII)
+    steps = case_steps(events, case_id)
+    if not steps:
+        table.add_row(clock(row["arise"]), "", "the need exists; nobody has reported or found it")
+    for step in steps:
+        table.add_row(clock(step.start), clock(step.end) if step.end > step.start else "",
+                      step.says)
+    console.print(table)
+    rating = "" if row["rating"] is None else (
+        f"; rating: {'satisfied' if row['rating'] else 'not satisfied'}")
+    console.print(f"outcome: {row['outcome']}; trips: {row['trips']}; "
+                  f"bounces: {row['bounces']}{rating}")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def format_value(key: str, value: Any) -> str:
     """Format one KPI for reading: rates and shares as percentages, times with units."""
     if value is None:

@@ -59,16 +59,19 @@ def test_make_run_command_runs(tmp_path):
 QUICK_TOUR = commands("gridtwin ")
 
 
-@pytest.mark.parametrize("line", QUICK_TOUR)
-def test_quick_tour_command(line, tmp_path):
+def test_quick_tour_commands_run_in_order(tmp_path):
+    """Each line as a reader would type it, in order (later lines use what earlier ones wrote)."""
     shutil.copytree(ROOT / "tests" / "data", tmp_path / "tests" / "data")
-    args = line.split()[1:]
-    done = subprocess.run([*GRIDTWIN, *args], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    if "--out" in args:
-        assert (tmp_path / args[args.index("--out") + 1] / "events.parquet").is_file()
+    for line in QUICK_TOUR:
+        args = line.split()[1:]
+        done = subprocess.run([*GRIDTWIN, *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, f"{line}: {done.stderr}"
+        assert "Traceback" not in done.stderr
+        if "--out" in args:
+            assert (tmp_path / args[args.index("--out") + 1] / "events.parquet").is_file()
+        if args[0] == "trace":
+            assert "outcome:" in done.stdout
 
 
 def test_quick_tour_is_not_empty():
