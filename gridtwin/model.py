@@ -171,7 +171,6 @@ class GovernanceModel(mesa.Model):
         self.shared_pairs = {
             (self.department_index[a], self.department_index[b]) for a, b in self.sharing.pairs
         }
-        self.shared_of: dict[int, list[int]] = {}
         self.max_bounces = pol.max_bounces
         self.fallback_probability = beh.fallback_probability
         self.u_choice = UniformStream(streams.rng("choice"))

@@ -82,6 +82,7 @@ class Case:
         "trips",
         "bounces",
         "misrouted",
+        "shared",
         "found",
         "agent",
     )
@@ -104,6 +105,8 @@ class Case:
         self.trips = 0
         self.bounces = 0
         self.misrouted = False
+        self.shared: tuple[int, ...] = ()
+        """Issuers of the materials the lead department fetches itself (shared data)."""
         self.found = None
         """SimPy event triggered when an undiscovered case is found."""
         self.agent = None

@@ -184,7 +184,7 @@ def gather_materials(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Proc
         m.record(case.id, Stage.MATERIAL_TRIP, -1, issuer, env.now, end)
         case.trips += 1
         yield env.timeout(end - env.now)
-    m.shared_of[case.id] = shared
+    case.shared = tuple(shared)
 
 
 def _is_shared(m: GovernanceModel, lead: int, issuer: int) -> bool:
@@ -198,7 +198,7 @@ def _is_shared(m: GovernanceModel, lead: int, issuer: int) -> bool:
 
 def fetch_shared(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     """The lead department fetches the shared materials itself (no trip for the resident)."""
-    shared = m.shared_of.pop(case.id, ())
+    shared = case.shared
     if shared:
         env = m.env
         t = m.fetch() * len(shared)
