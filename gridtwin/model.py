@@ -173,7 +173,12 @@ class GovernanceModel(mesa.Model):
         }
         self.max_bounces = pol.max_bounces
         self.fallback_probability = beh.fallback_probability
+        # One stream per kind of decision, so that a policy that changes how often one kind
+        # is drawn leaves the others' draws where they were (common random numbers).
         self.u_choice = UniformStream(streams.rng("choice"))
+        self.u_report = UniformStream(streams.rng("choice", "report"))
+        self.u_fallback = UniformStream(streams.rng("choice", "fallback"))
+        self.u_at_intake = UniformStream(streams.rng("routing", "at-intake"))
         self.u_route = UniformStream(streams.rng("routing"))
         self.u_materials = UniformStream(streams.rng("materials"))
         self.u_satisfaction = UniformStream(streams.rng("satisfaction"))

@@ -52,7 +52,7 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         m.close(case, Outcome.ABANDONED)
         return
     channel = m.channel_kinds[case.channel]
-    u = m.u_route()
+    u = m.u_at_intake()
     if info.kind is CaseKind.INQUIRY:
         answered_at_intake = channel in _PHONE or channel is ChannelKind.PORTAL
         if answered_at_intake and u < info.operator_resolution_share:
@@ -132,7 +132,7 @@ def _first_known(
         row = m.population.pick(case.community, u_who)
         if row >= 0:
             p = min(1.0, p * (0.5 + float(m.population.trust[row])) + m.photo_boost(info))
-            if m.u_choice() < p:
+            if m.u_report() < p:
                 best, mode = now + info.report_delay(), _RESIDENT
     if info.discover_sensor:
         covered = (
@@ -165,7 +165,7 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
             case.responded = env.now
             return True
         options.remove(code)
-        if m.u_choice() >= m.fallback_probability:
+        if m.u_fallback() >= m.fallback_probability:
             return False
     return False
 
