@@ -206,3 +206,37 @@ def test_print_kpis_plain_when_piped():
         assert needle in text
     assert text.index("Three rates") < text.index("Utilisation") < text.index("By age group")
     assert text.index("By age group") < text.index("provenance")
+
+
+def test_run_prints_the_table_and_writes_the_outputs(runner, tmp_path):
+    out = tmp_path / "out"
+    done = runner.invoke(cli, ["run", str(TINY), "--days", "3", "--seed", "4", "--out", str(out),
+                               "--csv"])
+    assert done.exit_code == 0, done.output
+    for key in ("cases_total", "resolution_rate", "scenario_sha256", "events_processed"):
+        assert key in done.output
+    for name in ("kpis.json", "events.parquet", "timeseries.parquet", "cells.parquet",
+                 "cases.parquet", "scenario.yaml", "events.csv"):
+        assert (out / name).is_file(), name
+    assert not any(p.name.startswith(".gridtwin-") for p in out.iterdir())
+
+
+def test_run_piped_shows_no_progress_bar_and_no_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "gridtwin", "run", str(TINY), "--days", "2"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "simulating" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_run_bad_out_keeps_what_was_written(runner, tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["run", str(TINY), "--days", "2", "--out", str(out)]).exit_code == 0
+    before = (out / "kpis.json").read_bytes()
+    bad = runner.invoke(cli, ["run", str(TINY), "--days", "2", "--set", "run.seed=-3",
+                              "--out", str(out)])
+    assert bad.exit_code == 2
+    assert "run.seed" in bad.output
+    assert (out / "kpis.json").read_bytes() == before
