@@ -1,8 +1,10 @@
 """One seeded random-number tree per run.
 
-The run owns a single :class:`numpy.random.SeedSequence`. Every component that draws random
-numbers gets its own child stream, spawned in a fixed order from a fixed list of names, so a
-component's stream does not depend on which other components exist or how much they draw.
+The run owns a single :class:`numpy.random.SeedSequence` (its seed). Every component that draws
+random numbers gets its own child of it, named by the component's place in a fixed list and the
+purpose of the draws (``SeedSequence(seed, spawn_key=(i, crc32(purpose)))``, what
+``SeedSequence.spawn`` does, addressed by name), so a stream does not depend on which other
+components exist or how much they draw.
 That keeps common random numbers across policies: two runs with the same seed and different
 staffing see the same arrivals, the same residents and the same handling times.
 """
