@@ -275,6 +275,54 @@ def trace(run_dir: Path, case_id: int | None) -> None:
                   f"bounces: {row['bounces']}{rating}")
 
 
+@cli.command()
+@click.argument("base", metavar="A", type=click.Path(path_type=Path))
+@click.argument("other", metavar="B", type=click.Path(path_type=Path))
+def compare(base: Path, other: Path) -> None:
+    """Put the KPIs of two runs written with --out side by side (B minus A)."""
+    import json
+
+    loaded = []
+    for path in (base, other):
+        file = path / "kpis.json" if path.is_dir() else path
+        try:
+            loaded.append(dict(_flatten(json.loads(file.read_text(encoding="utf-8")))))
+        except (OSError, ValueError) as exc:
+            _fail([f"{file}: cannot read the KPIs of a run ({exc})"])
+    a, b = loaded
+    skip = set(PROVENANCE) | {"versions"}
+    console = Console()
+    table = Table("KPI", "A", "B", "B - A", box=box.SIMPLE_HEAD if console.is_terminal
+                  else box.ASCII, caption=f"A = {base}, B = {other}")
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for key, va in a.items():
+        if key.split(".")[0] in skip:
+            continue
+        vb = b.get(key)
+        leaf = _leaf(key)
+        table.add_row(key, format_value(leaf, va), format_value(leaf, vb),
+                      _difference(leaf, va, vb))
+    console.print(table)
+
+
+def _leaf(key: str) -> str:
+    """The name that says how a flattened KPI is formatted (its unit or kind)."""
+    if key.startswith("utilisation_by_department"):
+        return "utilisation_share"
+    return key.split(".")[-1] if key.startswith("kpis_by_age_group") else key.split(".")[0]
+
+
+def _difference(key: str, a: Any, b: Any) -> str:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    if not numbers:
+        return ""
+    if key.endswith(("_rate", "_share")) or key.startswith("share_") or "_within_" in key:
+        return f"{(b - a) * 100:+.1f} pp"
+    text = format_value(key, b - a)
+    return text if text.startswith("-") else f"+{text}"
+
+
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 

@@ -240,3 +240,22 @@ def test_run_bad_out_keeps_what_was_written(runner, tmp_path):
     assert bad.exit_code == 2
     assert "run.seed" in bad.output
     assert (out / "kpis.json").read_bytes() == before
+
+
+def test_compare_puts_two_runs_side_by_side(runner, tmp_path):
+    for name, seats in (("a", 3), ("b", 1)):
+        done = runner.invoke(cli, ["run", str(TINY), "--days", "4", "--out", str(tmp_path / name),
+                                   "--set", f"channels.hotline.seats={seats}"])
+        assert done.exit_code == 0, done.output
+    done = runner.invoke(cli, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    line = next(x for x in done.output.splitlines() if "hotline_mean_wait_s" in x)
+    assert line.count(" s ") >= 2 or line.count(" s") >= 3
+    assert "scenario_sha256" not in done.output  # provenance is not a KPI to compare
+    assert " pp" in done.output
+
+
+def test_compare_missing_run_is_a_user_error(runner, tmp_path):
+    done = runner.invoke(cli, ["compare", str(tmp_path), str(tmp_path)])
+    assert done.exit_code == 2
+    assert "cannot read the KPIs" in done.output
