@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,8 @@ import mesa
 import numpy as np
 import simpy
 
-from gridtwin.agents.channels import CHANNEL_ORDER, Channel, channel_classes
+from gridtwin.agents.channels import CHANNEL_ORDER, Channel
+from gridtwin.agents.channels import channel_classes as channel_classes_registry
 from gridtwin.agents.departments import DepartmentAgent
 from gridtwin.agents.population import Population, build_population
 from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
@@ -102,6 +103,9 @@ class GovernanceModel(mesa.Model):
         seed: The run's seed (defaults to the scenario's ``run.seed``).
         base_dir: Where relative paths in the scenario (GeoJSON) are resolved.
         city: A city already built from the same spec (saves rebuilding it across runs).
+        channel_classes: Replacement channel classes by kind (a new intake rule is a new
+            :class:`~gridtwin.agents.channels.Channel` subclass passed here; the engine does
+            not change).
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class GovernanceModel(mesa.Model):
         seed: int | None = None,
         base_dir: Path | None = None,
         city: CityGrid | None = None,
+        channel_classes: Mapping[ChannelKind, type[Channel]] | None = None,
     ) -> None:
         self.seed_value = scenario.run.seed if seed is None else int(seed)
         self.streams = Streams(self.seed_value)
@@ -136,7 +141,7 @@ class GovernanceModel(mesa.Model):
             DepartmentAgent(self, i, d, scenario.departments[d])
             for i, d in enumerate(self.department_ids)
         ]
-        self._build_channels()
+        self._build_channels({**channel_classes_registry(), **(channel_classes or {})})
         self.residents = ResidentRegistry(self)
         self.sensors = SensorNetwork(self, scenario.channels.sensor)
         self.pending: list[list[Case]] = [[] for _ in range(self.city.n_communities)]
@@ -147,12 +152,12 @@ class GovernanceModel(mesa.Model):
         self.env.process(self._source())
 
     # ------------------------------------------------------------------------------ building
-    def _build_channels(self) -> None:
+    def _build_channels(self, classes: Mapping[ChannelKind, type[Channel]]) -> None:
         sc = self.scenario.channels
         self.channel_code = {k: i for i, k in enumerate(CHANNEL_ORDER)}
         self.channel_kinds = CHANNEL_ORDER
         self.channels: dict[int, Channel] = {}
-        for kind, cls in channel_classes().items():
+        for kind, cls in classes.items():
             spec = getattr(sc, kind.value)
             if spec.enabled:
                 self.channels[self.channel_code[kind]] = cls(self, spec)

@@ -206,3 +206,26 @@ def test_a_run_is_a_pure_function_that_ships_to_another_process():
     for k in (here, there):
         k.pop("wall_seconds")
     assert here == there
+
+
+def test_a_channel_class_can_be_injected():
+    """A new intake rule is a new class handed to the model; the engine is not edited."""
+    from gridtwin.agents.phone import Hotline
+    from gridtwin.model import GovernanceModel
+    from gridtwin.scenarios.loader import load_scenario
+    from gridtwin.scenarios.schema import ChannelKind
+
+    class CountingHotline(Hotline):
+        taken = 0
+
+        def intake(self, case, info):
+            ok = yield from super().intake(case, info)
+            CountingHotline.taken += ok
+            return ok
+
+    model = GovernanceModel(load_scenario(TINY, ["run.horizon_days=5"]),
+                            channel_classes={ChannelKind.HOTLINE: CountingHotline})
+    model.run()
+    assert CountingHotline.taken > 0
+    hotline = [a for a in model.agents if isinstance(a, CountingHotline)]
+    assert len(hotline) == 1
