@@ -12,15 +12,37 @@ Units are in the field names: ``_s`` seconds, ``_min`` minutes, ``_h`` hours, ``
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.scenarios.base import (
+    RESIDENT_CHANNELS,
+    AgeGroup,
+    Beta,
+    CalendarSpec,
+    CaseKind,
+    ChannelKind,
+    DiscoveryMode,
+    Identifier,
+    Share,
+    SharingMode,
+    StrictModel,
+)
+from gridtwin.scenarios.channel_specs import (
+    Channels,
+    HotlineSpec,
+    KiosksSpec,
+    PatrolSpec,
+    PhotoSpec,
+    PortalSpec,
+    SensorsSpec,
+    WindowsSpec,
+)
 from gridtwin.sim.distributions import Distribution
 
 __all__ = [
+    "RESIDENT_CHANNELS",
     "AdminItem",
     "AgeGroup",
     "Behaviour",
@@ -34,141 +56,25 @@ __all__ = [
     "Department",
     "DiscoveryMode",
     "HiddenNeed",
+    "HotlineSpec",
+    "Identifier",
     "Inquiry",
+    "KiosksSpec",
+    "PatrolSpec",
+    "PhotoSpec",
     "Policies",
     "Population",
+    "PortalSpec",
     "Run",
     "Scenario",
+    "SensorsSpec",
+    "Share",
     "SharingMode",
+    "StrictModel",
+    "SyntheticCity",
     "UrbanEvent",
+    "WindowsSpec",
 ]
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-class ChannelKind(StrEnum):
-    """How a case enters the system."""
-
-    HOTLINE = "hotline"
-    """12345 city hotline: an operator takes the call and creates a work order."""
-    CONSULTATION = "consultation"
-    """24 h consultation line (一按灵): answers questions, creates no work order."""
-    PORTAL = "portal"
-    """Online portal or app (一网通办)."""
-    WINDOW = "window"
-    """Service-hall window."""
-    KIOSK = "kiosk"
-    """24 h self-service kiosk."""
-    PHOTO = "photo"
-    """Citizen photo report (随手拍)."""
-    PATROL = "patrol"
-    """Found by a grid worker on patrol or on a visit."""
-    SENSOR = "sensor"
-    """Found by an IoT sensor."""
-
-
-RESIDENT_CHANNELS = (
-    ChannelKind.HOTLINE,
-    ChannelKind.CONSULTATION,
-    ChannelKind.PORTAL,
-    ChannelKind.WINDOW,
-    ChannelKind.KIOSK,
-    ChannelKind.PHOTO,
-)
-"""Channels a resident can choose; patrol and sensors discover, they are not chosen."""
-
-
-class AgeGroup(StrEnum):
-    """Age groups that differ in channel use and digital literacy."""
-
-    YOUNG = "young"
-    ADULT = "adult"
-    ELDERLY = "elderly"
-
-
-class CaseKind(StrEnum):
-    """The families of cases of the domain brief."""
-
-    ADMIN = "admin"
-    """Administrative service item (permit, registration, benefit)."""
-    EVENT = "event"
-    """Urban governance event at a place (noise, sanitation, road damage...)."""
-    HIDDEN = "hidden"
-    """Hidden need of an elderly resident living alone, found only by visits or sensors."""
-    INQUIRY = "inquiry"
-    """A question: answered at intake, or passed on to a department."""
-
-
-class DiscoveryMode(StrEnum):
-    """Who can discover an urban event or a hidden need."""
-
-    RESIDENT = "resident"
-    PATROL = "patrol"
-    SENSOR = "sensor"
-
-
-class SharingMode(StrEnum):
-    """How departments share the data (certificates) they issue."""
-
-    NONE = "none"
-    """Every material from another department costs the applicant a trip."""
-    PAIRS = "pairs"
-    """Only the listed (lead department, issuing department) pairs share."""
-    LIBRARY = "library"
-    """A shared electronic certificate library holds a share of all materials."""
-
-
-class StrictModel(BaseModel):
-    """Base for every scenario part: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class Beta(StrictModel):
-    """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
-
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-
-    @property
-    def mean(self) -> float:
-        """Analytic mean ``a / (a + b)``."""
-        return self.a / (self.a + self.b)
-
-
-class CalendarSpec(StrictModel):
-    """Working hours: the listed spans on the listed weekdays, or around the clock."""
-
-    always: bool = False
-    """Open 24 hours a day, 7 days a week (the other fields are then ignored)."""
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    hours: tuple[str, ...] = ("09:00-12:00", "13:30-17:30")
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [d for d in v if d not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
-        if not v:
-            raise ValueError("needs at least one day")
-        return v
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v:
-            raise ValueError("needs at least one span HH:MM-HH:MM")
-        for span in v:
-            parse_span(span)
-        return v
-
-    def build(self) -> WeeklyCalendar:
-        """The engine's calendar for this spec."""
-        if self.always:
-            return WeeklyCalendar.always_open()
-        return WeeklyCalendar.from_days_hours(self.days, self.hours)
 
 
 # --------------------------------------------------------------------------------------- city
@@ -348,146 +254,6 @@ class Department(StrictModel):
     name: str = ""
     staff: int = Field(ge=1, le=100_000)
     calendar: CalendarSpec = CalendarSpec()
-
-
-# ----------------------------------------------------------------------------------- channels
-class HotlineSpec(StrictModel):
-    """A telephone line with seats, talk time and caller patience."""
-
-    enabled: bool = True
-    seats: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] = 10
-    """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
-    talk_time_s: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 150, "sd": 90}
-    )
-    patience_s: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 180}
-    )
-    retry_probability: Share = 0.5
-    """Probability that a caller who hung up tries again (else switches channel or gives up)."""
-    retry_delay_min: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30}
-    )
-    max_attempts: int = Field(default=3, ge=1, le=20)
-    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
-    """Time from the end of the call until the work order reaches a department."""
-
-    @field_validator("seats")
-    @classmethod
-    def _seats(cls, v: int | tuple[int, ...]) -> int | tuple[int, ...]:
-        values = (v,) if isinstance(v, int) else v
-        if not isinstance(v, int) and len(v) != 24:
-            raise ValueError(f"needs 1 or 24 values (one per hour of day), got {len(v)}")
-        if max(values) == 0:
-            raise ValueError("needs at least one seat in some hour")
-        return v
-
-    def seats_by_hour(self) -> tuple[int, ...]:
-        """24 seat counts."""
-        return (self.seats,) * 24 if isinstance(self.seats, int) else self.seats
-
-
-class PortalSpec(StrictModel):
-    """Online portal and apps (一网通办)."""
-
-    enabled: bool = True
-    submit_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 15})
-    base_failure: Share = 0.05
-    literacy_failure: Share = 0.6
-    """Added failure probability for a resident with literacy 0 (falls linearly to 0 at 1)."""
-    apps: int = Field(default=1, ge=1, le=1000)
-    """Number of separate apps a resident must pick from ("app sprawl")."""
-    sprawl_failure_per_app: Share = 0.005
-    """Added failure probability per app beyond the first."""
-
-
-class WindowsSpec(StrictModel):
-    """Service-hall windows."""
-
-    enabled: bool = True
-    mode: Literal["comprehensive", "specialised"] = "comprehensive"
-    """Comprehensive windows accept every item; specialised ones serve one department each."""
-    halls: int = Field(default=1, ge=1, le=1000)
-    """Service halls, placed at street centres (the first ones get one each)."""
-    windows_per_hall: int = Field(default=4, ge=1, le=1000)
-    """Comprehensive windows per hall."""
-    specialised_windows: dict[Identifier, int] = Field(default_factory=dict)
-    """Specialised mode: windows per department in each hall."""
-    service_min: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 15, "sd": 8}
-    )
-    calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
-
-
-class KiosksSpec(StrictModel):
-    """24 h self-service kiosks."""
-
-    enabled: bool = True
-    sites: int = Field(default=1, ge=1, le=10_000)
-    terminals: int = Field(default=2, ge=1, le=100_000)
-    """Terminals in all, spread as evenly as possible over the sites."""
-    items: tuple[Identifier, ...] | Literal["all"] = "all"
-    """Admin items a kiosk can do."""
-    service_min: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 8, "sd": 4}
-    )
-    calendar: CalendarSpec = CalendarSpec(always=True)
-
-
-class PatrolSpec(StrictModel):
-    """Grid workers patrolling their grid (网格员)."""
-
-    enabled: bool = True
-    workers_per_grid: int = Field(default=2, ge=0, le=1000)
-    calendar: CalendarSpec = CalendarSpec(
-        days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=("08:30-12:00", "13:30-17:30")
-    )
-    inspect_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
-    """Time spent in a community on each visit (besides settling events)."""
-    detect_probability: Share = 0.8
-    """Probability of spotting a pending event in the community visited."""
-    visit_detect_probability: Share = 0.3
-    """Probability of finding a hidden need in the community visited (home visits)."""
-    settle_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
-
-
-class PhotoSpec(StrictModel):
-    """Citizen photo reports (随手拍)."""
-
-    enabled: bool = True
-    submit_min: Distribution = 3
-    report_boost: float = Field(default=0.2, ge=0, le=1)
-    """Added report probability when the photo channel is open (it lowers the cost)."""
-
-
-class SensorsSpec(StrictModel):
-    """IoT sensors: event sensors in communities, smart water meters for the elderly."""
-
-    enabled: bool = True
-    community_coverage: Share = 0.0
-    """Share of communities with event sensors (water level, manholes, pipes)."""
-    water_meter_coverage: Share = 0.0
-    """Share of elderly living alone with a smart water meter (水管家)."""
-    detect_delay_min: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30}
-    )
-
-
-class Channels(StrictModel):
-    """Every channel; disable one with ``enabled: false``."""
-
-    hotline: HotlineSpec = HotlineSpec()
-    consultation: HotlineSpec = HotlineSpec(enabled=False)
-    portal: PortalSpec = PortalSpec()
-    window: WindowsSpec = WindowsSpec()
-    kiosk: KiosksSpec = KiosksSpec()
-    patrol: PatrolSpec = PatrolSpec()
-    photo: PhotoSpec = PhotoSpec()
-    sensor: SensorsSpec = SensorsSpec()
-
-    def enabled(self, kind: ChannelKind) -> bool:
-        """Whether channel ``kind`` is open in this scenario."""
-        return bool(getattr(self, kind.value).enabled)
 
 
 # ----------------------------------------------------------------------------------- policies

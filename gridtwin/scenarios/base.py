@@ -1,0 +1,151 @@
+"""The scenario format's vocabulary: kinds as enums, the strict base model, shares, calendars."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+
+__all__ = [
+    "RESIDENT_CHANNELS",
+    "AgeGroup",
+    "Beta",
+    "CalendarSpec",
+    "CaseKind",
+    "ChannelKind",
+    "DiscoveryMode",
+    "Identifier",
+    "Share",
+    "SharingMode",
+    "StrictModel",
+]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class ChannelKind(StrEnum):
+    """How a case enters the system."""
+
+    HOTLINE = "hotline"
+    """12345 city hotline: an operator takes the call and creates a work order."""
+    CONSULTATION = "consultation"
+    """24 h consultation line (一按灵): answers questions, creates no work order."""
+    PORTAL = "portal"
+    """Online portal or app (一网通办)."""
+    WINDOW = "window"
+    """Service-hall window."""
+    KIOSK = "kiosk"
+    """24 h self-service kiosk."""
+    PHOTO = "photo"
+    """Citizen photo report (随手拍)."""
+    PATROL = "patrol"
+    """Found by a grid worker on patrol or on a visit."""
+    SENSOR = "sensor"
+    """Found by an IoT sensor."""
+
+
+RESIDENT_CHANNELS = (
+    ChannelKind.HOTLINE,
+    ChannelKind.CONSULTATION,
+    ChannelKind.PORTAL,
+    ChannelKind.WINDOW,
+    ChannelKind.KIOSK,
+    ChannelKind.PHOTO,
+)
+"""Channels a resident can choose; patrol and sensors discover, they are not chosen."""
+
+
+class AgeGroup(StrEnum):
+    """Age groups that differ in channel use and digital literacy."""
+
+    YOUNG = "young"
+    ADULT = "adult"
+    ELDERLY = "elderly"
+
+
+class CaseKind(StrEnum):
+    """The families of cases of the domain brief."""
+
+    ADMIN = "admin"
+    """Administrative service item (permit, registration, benefit)."""
+    EVENT = "event"
+    """Urban governance event at a place (noise, sanitation, road damage...)."""
+    HIDDEN = "hidden"
+    """Hidden need of an elderly resident living alone, found only by visits or sensors."""
+    INQUIRY = "inquiry"
+    """A question: answered at intake, or passed on to a department."""
+
+
+class DiscoveryMode(StrEnum):
+    """Who can discover an urban event or a hidden need."""
+
+    RESIDENT = "resident"
+    PATROL = "patrol"
+    SENSOR = "sensor"
+
+
+class SharingMode(StrEnum):
+    """How departments share the data (certificates) they issue."""
+
+    NONE = "none"
+    """Every material from another department costs the applicant a trip."""
+    PAIRS = "pairs"
+    """Only the listed (lead department, issuing department) pairs share."""
+    LIBRARY = "library"
+    """A shared electronic certificate library holds a share of all materials."""
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario part: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Beta(StrictModel):
+    """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
+
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+
+    @property
+    def mean(self) -> float:
+        """Analytic mean ``a / (a + b)``."""
+        return self.a / (self.a + self.b)
+
+
+class CalendarSpec(StrictModel):
+    """Working hours: the listed spans on the listed weekdays, or around the clock."""
+
+    always: bool = False
+    """Open 24 hours a day, 7 days a week (the other fields are then ignored)."""
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    hours: tuple[str, ...] = ("09:00-12:00", "13:30-17:30")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in v if d not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
+        if not v:
+            raise ValueError("needs at least one day")
+        return v
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("needs at least one span HH:MM-HH:MM")
+        for span in v:
+            parse_span(span)
+        return v
+
+    def build(self) -> WeeklyCalendar:
+        """The engine's calendar for this spec."""
+        if self.always:
+            return WeeklyCalendar.always_open()
+        return WeeklyCalendar.from_days_hours(self.days, self.hours)

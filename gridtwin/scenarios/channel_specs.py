@@ -1,0 +1,158 @@
+"""The channels part of a scenario: how each channel is staffed, timed and opened."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from gridtwin.scenarios.base import CalendarSpec, ChannelKind, Identifier, Share, StrictModel
+from gridtwin.sim.distributions import Distribution
+
+__all__ = [
+    "Channels",
+    "HotlineSpec",
+    "KiosksSpec",
+    "PatrolSpec",
+    "PhotoSpec",
+    "PortalSpec",
+    "SensorsSpec",
+    "WindowsSpec",
+]
+
+
+class HotlineSpec(StrictModel):
+    """A telephone line with seats, talk time and caller patience."""
+
+    enabled: bool = True
+    seats: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] = 10
+    """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
+    talk_time_s: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 150, "sd": 90}
+    )
+    patience_s: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 180})
+    retry_probability: Share = 0.5
+    """Probability that a caller who hung up tries again (else switches channel or gives up)."""
+    retry_delay_min: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30}
+    )
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    """Time from the end of the call until the work order reaches a department."""
+
+    @field_validator("seats")
+    @classmethod
+    def _seats(cls, v: int | tuple[int, ...]) -> int | tuple[int, ...]:
+        values = (v,) if isinstance(v, int) else v
+        if not isinstance(v, int) and len(v) != 24:
+            raise ValueError(f"needs 1 or 24 values (one per hour of day), got {len(v)}")
+        if max(values) == 0:
+            raise ValueError("needs at least one seat in some hour")
+        return v
+
+    def seats_by_hour(self) -> tuple[int, ...]:
+        """24 seat counts."""
+        return (self.seats,) * 24 if isinstance(self.seats, int) else self.seats
+
+
+class PortalSpec(StrictModel):
+    """Online portal and apps (一网通办)."""
+
+    enabled: bool = True
+    submit_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 15})
+    base_failure: Share = 0.05
+    literacy_failure: Share = 0.6
+    """Added failure probability for a resident with literacy 0 (falls linearly to 0 at 1)."""
+    apps: int = Field(default=1, ge=1, le=1000)
+    """Number of separate apps a resident must pick from ("app sprawl")."""
+    sprawl_failure_per_app: Share = 0.005
+    """Added failure probability per app beyond the first."""
+
+
+class WindowsSpec(StrictModel):
+    """Service-hall windows."""
+
+    enabled: bool = True
+    mode: Literal["comprehensive", "specialised"] = "comprehensive"
+    """Comprehensive windows accept every item; specialised ones serve one department each."""
+    halls: int = Field(default=1, ge=1, le=1000)
+    """Service halls, placed at street centres (the first ones get one each)."""
+    windows_per_hall: int = Field(default=4, ge=1, le=1000)
+    """Comprehensive windows per hall."""
+    specialised_windows: dict[Identifier, int] = Field(default_factory=dict)
+    """Specialised mode: windows per department in each hall."""
+    service_min: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 15, "sd": 8}
+    )
+    calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
+
+
+class KiosksSpec(StrictModel):
+    """24 h self-service kiosks."""
+
+    enabled: bool = True
+    sites: int = Field(default=1, ge=1, le=10_000)
+    terminals: int = Field(default=2, ge=1, le=100_000)
+    """Terminals in all, spread as evenly as possible over the sites."""
+    items: tuple[Identifier, ...] | Literal["all"] = "all"
+    """Admin items a kiosk can do."""
+    service_min: Distribution = Field(
+        default_factory=lambda: {"dist": "lognormal", "mean": 8, "sd": 4}
+    )
+    calendar: CalendarSpec = CalendarSpec(always=True)
+
+
+class PatrolSpec(StrictModel):
+    """Grid workers patrolling their grid (网格员)."""
+
+    enabled: bool = True
+    workers_per_grid: int = Field(default=2, ge=0, le=1000)
+    calendar: CalendarSpec = CalendarSpec(
+        days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=("08:30-12:00", "13:30-17:30")
+    )
+    inspect_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+    """Time spent in a community on each visit (besides settling events)."""
+    detect_probability: Share = 0.8
+    """Probability of spotting a pending event in the community visited."""
+    visit_detect_probability: Share = 0.3
+    """Probability of finding a hidden need in the community visited (home visits)."""
+    settle_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+
+
+class PhotoSpec(StrictModel):
+    """Citizen photo reports (随手拍)."""
+
+    enabled: bool = True
+    submit_min: Distribution = 3
+    report_boost: float = Field(default=0.2, ge=0, le=1)
+    """Added report probability when the photo channel is open (it lowers the cost)."""
+
+
+class SensorsSpec(StrictModel):
+    """IoT sensors: event sensors in communities, smart water meters for the elderly."""
+
+    enabled: bool = True
+    community_coverage: Share = 0.0
+    """Share of communities with event sensors (water level, manholes, pipes)."""
+    water_meter_coverage: Share = 0.0
+    """Share of elderly living alone with a smart water meter (水管家)."""
+    detect_delay_min: Distribution = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30}
+    )
+
+
+class Channels(StrictModel):
+    """Every channel; disable one with ``enabled: false``."""
+
+    hotline: HotlineSpec = HotlineSpec()
+    consultation: HotlineSpec = HotlineSpec(enabled=False)
+    portal: PortalSpec = PortalSpec()
+    window: WindowsSpec = WindowsSpec()
+    kiosk: KiosksSpec = KiosksSpec()
+    patrol: PatrolSpec = PatrolSpec()
+    photo: PhotoSpec = PhotoSpec()
+    sensor: SensorsSpec = SensorsSpec()
+
+    def enabled(self, kind: ChannelKind) -> bool:
+        """Whether channel ``kind`` is open in this scenario."""
+        return bool(getattr(self, kind.value).enabled)
