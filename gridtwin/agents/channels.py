@@ -72,11 +72,20 @@ class OnlineChannel(Channel):
         super().__init__(model, spec)
         self.submit = BufferedSampler(spec.submit_min, model.streams.rng(self.kind.value, "submit"))
         self.population = model.population
-        self.sprawl = getattr(spec, "sprawl_failure_per_app", 0.0) * (getattr(spec, "apps", 1) - 1)
+        self.base_failure, self.literacy_failure, self.sprawl = self._failure_terms(model, spec)
+
+    @staticmethod
+    def _failure_terms(model: GovernanceModel, spec: Any) -> tuple[float, float, float]:
+        """Base failure, added failure at literacy 0, added failure for app sprawl."""
+        return (
+            spec.base_failure,
+            spec.literacy_failure,
+            spec.sprawl_failure_per_app * (spec.apps - 1),
+        )
 
     def failure_probability(self, literacy: float) -> float:
         """Probability that a submission by a resident with this literacy fails."""
-        p = self.spec.base_failure + self.spec.literacy_failure * (1.0 - literacy) + self.sprawl
+        p = self.base_failure + self.literacy_failure * (1.0 - literacy) + self.sprawl
         return min(p, 1.0)
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
@@ -97,17 +106,11 @@ class PhotoChannel(OnlineChannel):
 
     kind = ChannelKind.PHOTO
 
-    def __init__(self, model: GovernanceModel, spec: Any) -> None:
-        Channel.__init__(self, model, spec)
-        self.submit = BufferedSampler(spec.submit_min, model.streams.rng("photo", "submit"))
-        self.population = model.population
+    @staticmethod
+    def _failure_terms(model: GovernanceModel, spec: Any) -> tuple[float, float, float]:
+        """Failure falls with literacy as on the portal; one app, so no sprawl."""
         portal = model.scenario.channels.portal
-        self.sprawl = 0.0
-        self._base, self._lit = portal.base_failure, portal.literacy_failure
-
-    def failure_probability(self, literacy: float) -> float:
-        """Failure falls with literacy as on the portal, without app sprawl."""
-        return min(self._base + self._lit * (1.0 - literacy), 1.0)
+        return portal.base_failure, portal.literacy_failure, 0.0
 
 
 def _registry() -> dict[ChannelKind, type[Channel]]:
