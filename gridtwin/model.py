@@ -191,9 +191,7 @@ class GovernanceModel(mesa.Model):
         self.apply_delay = BufferedSampler(beh.apply_delay_h, streams.rng("choice", "delay"), 60.0)
         self.trip = BufferedSampler(beh.trip_min, streams.rng("materials", "trip"))
         self.fetch = BufferedSampler(self.sharing.fetch_min, streams.rng("materials", "fetch"))
-        self.dispatch = BufferedSampler(
-            s.channels.hotline.dispatch_min, streams.rng("routing", "dispatch")
-        )
+        self.dispatch = BufferedSampler(pol.dispatch_min, streams.rng("routing", "dispatch"))
         self.bounce_review = BufferedSampler(
             pol.bounce_review_min, streams.rng("routing", "review")
         )

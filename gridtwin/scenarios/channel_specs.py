@@ -37,8 +37,6 @@ class HotlineSpec(StrictModel):
         default_factory=lambda: {"dist": "exponential", "mean": 30}
     )
     max_attempts: int = Field(default=3, ge=1, le=20)
-    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
-    """Time from the end of the call until the work order reaches a department."""
 
     @field_validator("seats")
     @classmethod

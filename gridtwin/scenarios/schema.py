@@ -274,6 +274,9 @@ class Policies(StrictModel):
     """Levers a planner pulls."""
 
     data_sharing: DataSharing = DataSharing()
+    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    """City operations centre (城运中心): time from intake (or a grid worker's or a sensor's
+    report) until the work order reaches a department; again after each bounce."""
     dispatch_accuracy: Share = 0.8
     """Probability that dispatch routes a case with unclear responsibility correctly."""
     max_bounces: int = Field(default=2, ge=0, le=20)
