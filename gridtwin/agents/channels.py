@@ -9,6 +9,7 @@ change.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,7 +31,7 @@ Intake = Generator[Any, Any, bool]
 """What :meth:`Channel.intake` is: a SimPy sub-process returning whether the case was taken in."""
 
 
-class Channel(mesa.Agent):
+class Channel(mesa.Agent, ABC):
     """Base of every channel.
 
     Args:
@@ -54,9 +55,9 @@ class Channel(mesa.Agent):
         """Whether this channel can take a case of this type (beyond the type's channel list)."""
         return True
 
+    @abstractmethod
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Take the case in; record its stages; return True if accepted."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
 
 class OnlineChannel(Channel):

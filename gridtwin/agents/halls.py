@@ -6,6 +6,7 @@ or kiosk site, arrives when it is open, queues first come first served, and is s
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,8 +55,9 @@ class _Place(Channel):
             self.spec.service_min, model.streams.rng(self.kind.value, "service")
         )
 
+    @abstractmethod
     def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """The server pool at ``site`` that serves this case type."""
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Travel to the nearest site and be served the same day, coming back if need be.

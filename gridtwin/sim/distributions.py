@@ -16,6 +16,7 @@ read as a fixed value::
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -40,17 +41,17 @@ class _Dist(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @property
-    def mean(self) -> float:  # pragma: no cover - every subclass overrides
+    @abstractmethod
+    def mean(self) -> float:
         """Analytic mean."""
-        raise NotImplementedError
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values from ``rng``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def scaled(self, factor: float) -> _Dist:
         """The same distribution with every value multiplied by ``factor`` (unit changes)."""
-        raise NotImplementedError  # pragma: no cover
 
 
 class Fixed(_Dist):
