@@ -27,9 +27,11 @@ import simpy
 
 import gridtwin
 from gridtwin.agents.channels import CHANNEL_ORDER
+from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
 from gridtwin.scenarios.loader import load_scenario, scenario_sha256, scenario_to_yaml
-from gridtwin.scenarios.schema import CaseKind, Scenario
+from gridtwin.scenarios.schema import CaseKind, ChannelKind, Scenario
+from gridtwin.sim.cases import Outcome
 from gridtwin.sim.cells import cell_figures
 from gridtwin.sim.eventlog import dictionary_column, events_table
 from gridtwin.sim.kpis import KpiInputs, compute_kpis
@@ -225,7 +227,7 @@ def run(
     kpis = _kpis(model, cases, events, wall)
     n_min = int(np.ceil(model.horizon / 60)) * 60
     dept_cap = [d.spec.staff * d.calendar.minute_mask(n_min) for d in model.departments]
-    hotline = model.channels.get(0)
+    hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
     hot_cap = None
     if hotline is not None:
         hot_cap = sum(n * cal.minute_mask(n_min) for n, cal in hotline.pool.groups())
@@ -256,7 +258,7 @@ def _case_table(
     type_ids: list[str],
     channel_names: list[str],
 ) -> pa.Table:
-    outcome_names = ["open", "resolved", "closed_unresolved", "abandoned"]
+    outcome_names = [o.name.lower() for o in Outcome]
     age = np.full(len(cases["id"]), -1)
     has = cases["resident"] >= 0
     age[has] = model.population.age_group[cases["resident"][has]]
@@ -267,7 +269,7 @@ def _case_table(
             "kind": dictionary_column(_kind_codes(cases, model), [k.value for k in CaseKind]),
             "cell": dictionary_column(cases["community"], model.city.community_ids),
             "resident": cases["resident"],
-            "age_group": dictionary_column(age, ["young", "adult", "elderly"]),
+            "age_group": dictionary_column(age, [g.value for g in AGE_GROUPS]),
             "arise": cases["arise"],
             "reported": _optional(cases["reported"]),
             "responded": _optional(cases["responded"]),
