@@ -93,3 +93,12 @@ def test_python_snippet_runs():
     exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert namespace["result"].kpis["cases_total"] > 0
     assert namespace["kpis_only"]["seed"] == 12
+
+
+def test_inline_set_examples_validate_on_the_street_scenario():
+    examples = re.findall(r"`--set ([^`]+)`", README)
+    assert len(examples) >= 2
+    for example in examples:
+        done = subprocess.run([*GRIDTWIN, "validate", "street", "--set", example], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"{example}: {done.stderr}"
