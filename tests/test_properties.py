@@ -8,6 +8,7 @@ Scenarios are tiny.yaml with the levers redrawn.
 from __future__ import annotations
 
 import copy
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ TERMINAL = {"resolved", "closed_unresolved", "abandoned"}
 PAIRS = (("civil_affairs", "health"), ("health", "civil_affairs"),
          ("urban_management", "health"), ("civil_affairs", "urban_management"))
 
-SETTINGS = settings(max_examples=25, deadline=None,
+SETTINGS = settings(max_examples=int(os.environ.get("GRIDTWIN_EXAMPLES", "25")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
