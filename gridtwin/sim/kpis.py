@@ -127,6 +127,8 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         by_age[group.value] = _group(c, has_res & (age == code), k.response_limit_min)
 
     base = _group(c, win, k.response_limit_min)
+    found = win & (c["reported"] >= 0)
+    discovery_h = (c["reported"][found] - c["arise"][found]) / 60.0
     hidden = win & (kinds == CaseKind.HIDDEN.value)
     by_channel = {
         kind.value: int((reported & (c["channel"] == code)).sum())
@@ -159,4 +161,8 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "cases_by_channel": by_channel,
         "online_share": base["online_share"],
         "hidden_needs_found_share": rate((hidden & (c["reported"] >= 0)).sum(), hidden.sum()),
+        "mean_time_to_discover_h": {
+            kind.value: _mean(discovery_h[kinds[found] == kind.value])
+            for kind in (CaseKind.EVENT, CaseKind.HIDDEN)
+        },
     }
