@@ -134,3 +134,12 @@ def test_common_random_numbers_across_policies():
     for policy in ("channels.hotline.seats=5", "policies.data_sharing.mode=library",
                    "policies.dispatch_accuracy=0.3", "channels.patrol.enabled=false"):
         assert arrivals(policy).equals(base), policy
+
+
+def test_more_grid_workers_find_hidden_needs_sooner():
+    def hidden_h(workers: int) -> float:
+        s = load_scenario(TINY, ["run.horizon_days=40", "channels.sensor.enabled=false",
+                                 f"channels.patrol.workers_per_grid={workers}"])
+        return simulate(s, seed=2)["mean_time_to_discover_h"]["hidden"]
+
+    assert hidden_h(1) > hidden_h(4)
