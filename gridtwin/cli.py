@@ -38,8 +38,14 @@ INTERNAL_ERROR = 1
 """Exit status for a failure of the engine itself."""
 
 PROVENANCE = (
-    "seed", "scenario_sha256", "gridtwin_version", "versions", "horizon_days", "warmup_days",
-    "wall_seconds", "events_processed",
+    "seed",
+    "scenario_sha256",
+    "gridtwin_version",
+    "versions",
+    "horizon_days",
+    "warmup_days",
+    "wall_seconds",
+    "events_processed",
 )
 """KPI keys that say what was run, shown last."""
 THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
@@ -85,7 +91,8 @@ def _internal_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         return ()
     return tuple(
-        v for v in vars(errors).values()
+        v
+        for v in vars(errors).values()
         if isinstance(v, type) and issubclass(v, RuntimeError) and v.__module__ == errors.__name__
     )
 
@@ -114,16 +121,30 @@ def cli() -> None:
 @click.argument("scenario", default="district", metavar="[SCENARIO|FILE]")
 @click.option("--seed", metavar="N", help="Random seed (sets run.seed).")
 @click.option("--days", metavar="D", help="Days to simulate (sets run.horizon_days).")
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
-              help="Override a scenario value, e.g. --set channels.hotline.seats=12 "
-                   "(YAML value; repeatable).")
-@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
-              help="Write kpis.json, the Parquet tables and scenario.yaml to DIR.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a scenario value, e.g. --set channels.hotline.seats=12 "
+    "(YAML value; repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write kpis.json, the Parquet tables and scenario.yaml to DIR.",
+)
 @click.option("--csv", "csv", is_flag=True, help="With --out: also write events.csv.")
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 def run(
-    scenario: str, seed: str | None, days: str | None, sets: tuple[str, ...],
-    out: Path | None, csv: bool, no_progress: bool,
+    scenario: str,
+    seed: str | None,
+    days: str | None,
+    sets: tuple[str, ...],
+    out: Path | None,
+    csv: bool,
+    no_progress: bool,
 ) -> None:
     """Simulate SCENARIO (a built-in name or a YAML file; default: district)."""
     overrides = list(sets)
@@ -148,8 +169,9 @@ def run(
             result = run_scenario(s, progress=progress)
     except internal as exc:
         _fail([str(exc) or type(exc).__name__], INTERNAL_ERROR)
-    print_kpis(console, result.kpis, title=f"{s.name}: {s.run.horizon_days:g} days, "
-                                           f"seed {s.run.seed}")
+    print_kpis(
+        console, result.kpis, title=f"{s.name}: {s.run.horizon_days:g} days, seed {s.run.seed}"
+    )
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -168,8 +190,11 @@ def _drop_warmup_if_longer(scenario: str, overrides: list[str], days: str) -> li
         return overrides  # the full load reports the problem
     explicit = any(o.startswith("run.warmup_days=") for o in overrides)
     if not explicit and 0 < horizon <= base.run.warmup_days:
-        click.echo(f"note: --days {days} is not longer than the {base.run.warmup_days:g}-day "
-                   "warm-up; running without a warm-up", err=True)
+        click.echo(
+            f"note: --days {days} is not longer than the {base.run.warmup_days:g}-day "
+            "warm-up; running without a warm-up",
+            err=True,
+        )
         return [*overrides, "run.warmup_days=0"]
     return overrides
 
@@ -195,13 +220,19 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]
 
 @cli.command()
 @click.argument("file", metavar="FILE")
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
-              help="Override a scenario value before validating (repeatable).")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a scenario value before validating (repeatable).",
+)
 def validate(file: str, sets: tuple[str, ...]) -> None:
     """Check FILE (a YAML file or a built-in name) and list every problem."""
     s = _load(file, sets)
-    click.echo(f"ok: {s.name} ({len(s.services.case_types)} case types, "
-               f"{len(s.departments)} departments)")
+    click.echo(
+        f"ok: {s.name} ({len(s.services.case_types)} case types, {len(s.departments)} departments)"
+    )
 
 
 @cli.group()
@@ -236,8 +267,13 @@ def show_scenario(name: str) -> None:
 # ------------------------------------------------------------------------------------ KPIs
 @cli.command()
 @click.argument("run_dir", metavar="DIR", type=click.Path(path_type=Path))
-@click.option("--case", "case_id", type=int, metavar="ID",
-              help="The case to follow (default: a misrouted one, else the longest).")
+@click.option(
+    "--case",
+    "case_id",
+    type=int,
+    metavar="ID",
+    help="The case to follow (default: a misrouted one, else the longest).",
+)
 def trace(run_dir: Path, case_id: int | None) -> None:
     """Follow one case of a run written with --out DIR, from the need to its closure."""
     import pyarrow.compute as pc
@@ -248,15 +284,23 @@ def trace(run_dir: Path, case_id: int | None) -> None:
     paths = [run_dir / "events.parquet", run_dir / "cases.parquet"]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        _fail([f"{m}: not found; write a run with `gridtwin run ... --out {run_dir}`"
-               for m in missing])
+        _fail(
+            [
+                f"{m}: not found; write a run with `gridtwin run ... --out {run_dir}`"
+                for m in missing
+            ]
+        )
     events, cases = (pq.read_table(p) for p in paths)
     if case_id is None:
         case_id = pick_case(cases, events)
     rows = cases.filter(pc.equal(cases["case_id"], case_id)).to_pylist()
     if not rows:
-        _fail([f"--case {case_id}: no such case in {run_dir} "
-               f"(ids run from 0 to {cases.num_rows - 1})"])
+        _fail(
+            [
+                f"--case {case_id}: no such case in {run_dir} "
+                f"(ids run from 0 to {cases.num_rows - 1})"
+            ]
+        )
     row = rows[0]
     who = f", {_article(row['age_group'])} {row['age_group']} resident" if row["age_group"] else ""
     console = Console()
@@ -266,13 +310,18 @@ def trace(run_dir: Path, case_id: int | None) -> None:
     if not steps:
         table.add_row(clock(row["arise"]), "", "the need exists; nobody has reported or found it")
     for step in steps:
-        table.add_row(clock(step.start), clock(step.end) if step.end > step.start else "",
-                      step.says)
+        table.add_row(
+            clock(step.start), clock(step.end) if step.end > step.start else "", step.says
+        )
     console.print(table)
-    rating = "" if row["rating"] is None else (
-        f"; rating: {'satisfied' if row['rating'] else 'not satisfied'}")
-    console.print(f"outcome: {row['outcome']}; trips: {row['trips']}; "
-                  f"bounces: {row['bounces']}{rating}")
+    rating = (
+        ""
+        if row["rating"] is None
+        else (f"; rating: {'satisfied' if row['rating'] else 'not satisfied'}")
+    )
+    console.print(
+        f"outcome: {row['outcome']}; trips: {row['trips']}; bounces: {row['bounces']}{rating}"
+    )
 
 
 @cli.command()
@@ -292,8 +341,14 @@ def compare(base: Path, other: Path) -> None:
     a, b = loaded
     skip = set(PROVENANCE) | {"versions"}
     console = Console()
-    table = Table("KPI", "A", "B", "B - A", box=box.SIMPLE_HEAD if console.is_terminal
-                  else box.ASCII, caption=f"A = {base}, B = {other}")
+    table = Table(
+        "KPI",
+        "A",
+        "B",
+        "B - A",
+        box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII,
+        caption=f"A = {base}, B = {other}",
+    )
     for column in table.columns[1:]:
         column.justify = "right"
     for key, va in a.items():
@@ -301,8 +356,9 @@ def compare(base: Path, other: Path) -> None:
             continue
         vb = b.get(key)
         leaf = _leaf(key)
-        table.add_row(key, format_value(leaf, va), format_value(leaf, vb),
-                      _difference(leaf, va, vb))
+        table.add_row(
+            key, format_value(leaf, va), format_value(leaf, vb), _difference(leaf, va, vb)
+        )
     console.print(table)
 
 
@@ -362,8 +418,11 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
     style = box.SIMPLE_HEAD if console.is_terminal else box.ASCII
     provenance = dict(kpis.get("provenance") or {})
     provenance.update({k: kpis[k] for k in PROVENANCE if k in kpis})
-    rest = {k: v for k, v in kpis.items()
-            if k not in provenance and k != "provenance" and k not in SUB_TABLES}
+    rest = {
+        k: v
+        for k, v in kpis.items()
+        if k not in provenance and k != "provenance" and k not in SUB_TABLES
+    }
     main = Table("KPI", "value", title=title, box=style, title_justify="left")
     main.columns[1].justify = "right"
     for heading, belongs in SECTIONS:
@@ -376,18 +435,29 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
     console.print(main)
     util = kpis.get("utilisation_by_department")
     if isinstance(util, Mapping) and util:
-        table = Table("department", "utilisation", title="Utilisation by department",
-                      box=style, title_justify="left")
+        table = Table(
+            "department",
+            "utilisation",
+            title="Utilisation by department",
+            box=style,
+            title_justify="left",
+        )
         table.columns[1].justify = "right"
         for dept, value in util.items():
             table.add_row(Text(str(dept)), Text(format_value("utilisation_share", value)))
         console.print(table)
     ages = kpis.get("kpis_by_age_group")
     if isinstance(ages, Mapping) and ages:
-        metrics = list(dict.fromkeys(m for row in ages.values() if isinstance(row, Mapping)
-                                     for m in row))
-        table = Table("age group", *(m.removesuffix("_rate").replace("_", " ") for m in metrics),
-                      title="By age group", box=style, title_justify="left")
+        metrics = list(
+            dict.fromkeys(m for row in ages.values() if isinstance(row, Mapping) for m in row)
+        )
+        table = Table(
+            "age group",
+            *(m.removesuffix("_rate").replace("_", " ") for m in metrics),
+            title="By age group",
+            box=style,
+            title_justify="left",
+        )
         for column in table.columns[1:]:
             column.justify = "right"
         for group, row in ages.items():

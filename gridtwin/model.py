@@ -93,6 +93,8 @@ class CaseTypeInfo:
     report_delay: Callable[[], float] = field(default=lambda: 0.0)
     shared_materials: bool = False
     """Whether any material may come from data sharing (so the lead fetches it)."""
+    joint: tuple[int, ...] = ()
+    """Codes of the other departments that must also act on it."""
 
 
 class GovernanceModel(mesa.Model):
@@ -196,6 +198,11 @@ class GovernanceModel(mesa.Model):
             pol.bounce_review_min, streams.rng("routing", "review")
         )
         self._wrong = UniformStream(streams.rng("routing", "wrong"))
+        self.whistle = pol.whistle
+        self.whistle_delay = BufferedSampler(pol.whistle_min, streams.rng("routing", "whistle"))
+        self.joint_dispatch = pol.joint_dispatch
+        self._extra_platforms = pol.platforms - 1
+        self._entry = BufferedSampler(pol.entry_min, streams.rng("departments", "entry"))
 
     def _compile(
         self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry
@@ -239,6 +246,7 @@ class GovernanceModel(mesa.Model):
                 info.not_handleable = ct.not_handleable_share
                 info.misroute_probability = (1 - s.policies.dispatch_accuracy) * (1 - ct.clarity)
                 info.report_probability = ct.report_probability
+                info.joint = tuple(self.department_index[d] for d in ct.joint_departments)
                 info.report_delay = BufferedSampler(
                     ct.report_delay_h, self.streams.rng("choice", f"report/{ct.id}"), 60.0
                 )
@@ -286,12 +294,30 @@ class GovernanceModel(mesa.Model):
                 w = residents
             totals.append(total)
             weights.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
-        return ArrivalProcess(totals, np.array(shapes), weights, self.streams.rng("arrivals"))
+        ids = [ct.id for ct in s.services.case_types]
+        surges = [
+            (
+                surge.start_day * MINUTES_PER_DAY,
+                surge.end_day * MINUTES_PER_DAY,
+                np.array([surge.case_types == "all" or i in surge.case_types for i in ids]),
+                surge.factor,
+            )
+            for surge in s.services.surges
+        ]
+        rngs = [self.streams.rng("arrivals", f"type/{i}") for i in ids]
+        return ArrivalProcess(totals, np.array(shapes), weights, rngs, surges)
 
     # ------------------------------------------------------------------------------ running
     def photo_boost(self, info: CaseTypeInfo) -> float:
         """Added report probability when residents can report this type by photo."""
         return self._photo_boost if self.channel_code[ChannelKind.PHOTO] in info.channels else 0.0
+
+    def entry_work(self) -> float:
+        """Staff minutes to enter a case into the platforms beyond the first (0 with one)."""
+        extra = 0.0
+        for _ in range(self._extra_platforms):
+            extra += self._entry()
+        return extra
 
     def wrong_department(self, right: int) -> int:
         """A department other than ``right``, drawn uniformly."""

@@ -111,10 +111,7 @@ class RunResult:
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
     """Dictionary columns as plain strings (CSV has no dictionaries)."""
     return pa.schema(
-        [
-            pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
-            for f in schema
-        ]
+        [pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema]
     )
 
 

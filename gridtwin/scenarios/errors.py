@@ -34,10 +34,16 @@ from gridtwin.scenarios.schema import Scenario
 __all__ = ["format_path", "validation_problems"]
 
 _IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]*$"
-_COMPARISONS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
-                "less_than": ("<", "lt"), "less_than_equal": ("<=", "le")}
-_INTERNAL_TAG = re.compile(r"^(function-(before|after|wrap|plain)|tagged-union|nullable|"
-                           r"lax-or-strict|json-or-python|chain|default)\[")
+_COMPARISONS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
+_INTERNAL_TAG = re.compile(
+    r"^(function-(before|after|wrap|plain)|tagged-union|nullable|"
+    r"lax-or-strict|json-or-python|chain|default)\["
+)
 
 
 # ------------------------------------------------------------------------------ schema paths
@@ -126,8 +132,13 @@ class _Walk:
             elif isinstance(item, str) and (m := _member_for_tag(members, item)) is not None:
                 if self.union_at is not None:
                     return replace(self, tp=m, disc=None)
-                return replace(self, tp=m, disc=None, union_at=len(self.parts),
-                               union_shape=_shape(m, is_type=True))
+                return replace(
+                    self,
+                    tp=m,
+                    disc=None,
+                    union_at=len(self.parts),
+                    union_shape=_shape(m, is_type=True),
+                )
             for m in members:  # a field or an index: the first alternative that has it
                 nxt = replace(self, tp=m, disc=None).step(item)
                 if nxt.tp is not None:
@@ -161,8 +172,11 @@ class _Walk:
         tp, disc = _unwrap(self.tp, self.disc)
         if not _is_union(tp) or disc is None:
             return []
-        return [str(m.model_fields[disc].default) for m in _members(tp)
-                if _is_model(m) and disc in m.model_fields]
+        return [
+            str(m.model_fields[disc].default)
+            for m in _members(tp)
+            if _is_model(m) and disc in m.model_fields
+        ]
 
     def owner_fields(self) -> list[str]:
         """Keys the model of the last step allows."""
@@ -180,8 +194,9 @@ class _Walk:
         for model in (m for m in (_members(tp) if _is_union(tp) else [tp]) if _is_model(m)):
             for name, field in model.model_fields.items():
                 if key in (name, field.alias) and not field.is_required():
-                    return to_jsonable_python(field.get_default(call_default_factory=True),
-                                              by_alias=True)
+                    return to_jsonable_python(
+                        field.get_default(call_default_factory=True), by_alias=True
+                    )
         return None
 
 
@@ -257,15 +272,19 @@ def _problem(walk: _Walk, err: dict[str, Any]) -> Problem:
         return Problem(path=path, value=value, message=f"is not one of: {', '.join(allowed)}")
     disc, tags = walk.discriminator, ", ".join(walk.tags())
     if kind == "union_tag_invalid":
-        return Problem(path=f"{path}.{disc}", value=ctx.get("tag"),
-                       message=f"is not one of: {tags}")
+        return Problem(
+            path=f"{path}.{disc}", value=ctx.get("tag"), message=f"is not one of: {tags}"
+        )
     if kind == "union_tag_not_found":
         return Problem(path=f"{path}.{disc}", message=f"is required; allowed: {tags}")
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         if disc:
             number = "a number or " if disc == "dist" else ""
-            return Problem(path=path, value=value, message=f"is not {number}a mapping with a "
-                           f"{disc!r} key; allowed {disc}: {tags}")
+            return Problem(
+                path=path,
+                value=value,
+                message=f"is not {number}a mapping with a {disc!r} key; allowed {disc}: {tags}",
+            )
         return Problem(path=path, value=value, message="is not a mapping")
     message = _plain_message(kind, ctx, err.get("msg", ""))
     if value is None and message.startswith("is not"):
@@ -288,9 +307,16 @@ def _plain_message(kind: str, ctx: dict[str, Any], msg: str) -> str:
         return f"does not match the pattern {ctx.get('pattern')}"
     if kind == "string_too_long":
         return f"is longer than {ctx.get('max_length')} characters"
-    prefixes = {"int_from_float": "a whole number", "int_": "an integer", "float_": "a number",
-                "finite_": "a finite number", "bool_": "true or false", "string_": "a text string",
-                "tuple_": "a list", "list_": "a list"}
+    prefixes = {
+        "int_from_float": "a whole number",
+        "int_": "an integer",
+        "float_": "a number",
+        "finite_": "a finite number",
+        "bool_": "true or false",
+        "string_": "a text string",
+        "tuple_": "a list",
+        "list_": "a list",
+    }
     for prefix, what in prefixes.items():
         if kind.startswith(prefix):
             return f"is not {what}"

@@ -77,8 +77,11 @@ def builtin_names() -> list[str]:
     library = _library()
     if not library.is_dir():
         return []
-    return sorted(e.name.removesuffix(_SUFFIX) for e in library.iterdir()
-                  if e.name.endswith(_SUFFIX) and e.is_file())
+    return sorted(
+        e.name.removesuffix(_SUFFIX)
+        for e in library.iterdir()
+        if e.name.endswith(_SUFFIX) and e.is_file()
+    )
 
 
 def _builtin_list() -> str:
@@ -116,8 +119,12 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
     label = str(source)
     path = Path(source)
     base_dir: Path | None
-    if (isinstance(source, Path) or path.is_file() or len(path.parts) > 1
-            or path.suffix in {".yaml", ".yml"}):
+    if (
+        isinstance(source, Path)
+        or path.is_file()
+        or len(path.parts) > 1
+        or path.suffix in {".yaml", ".yml"}
+    ):
         if not path.is_file():
             what = "is a directory" if path.is_dir() else "does not exist"
             raise _fail(label, f"{what}; give a scenario file or a name of the {_builtin_list()}")
@@ -193,13 +200,20 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | None:
     raw_path, eq, raw_value = item.partition("=")
     path = _parse_path(raw_path)
     if not eq or path is None:
-        return Problem(path="--set", value=item, message="needs the form dotted.path=value, "
-                       "e.g. services.case_types[2].rate_per_resident_year=0.3")
+        return Problem(
+            path="--set",
+            value=item,
+            message="needs the form dotted.path=value, "
+            "e.g. services.case_types[2].rate_per_resident_year=0.3",
+        )
     try:
         value = yaml.safe_load(raw_value)
     except yaml.YAMLError as exc:
-        return Problem(path=format_path(path), value=raw_value,
-                       message=f"cannot be read as a YAML value: {getattr(exc, 'problem', exc)}")
+        return Problem(
+            path=format_path(path),
+            value=raw_value,
+            message=f"cannot be read as a YAML value: {getattr(exc, 'problem', exc)}",
+        )
     walk, node, done = _Walk(), data, []
     for i, seg in enumerate(path):
         if isinstance(node, list):
@@ -211,14 +225,19 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | None:
             if key not in node and i < len(path) - 1:
                 if walk.is_entries():
                     hint = _did_you_mean(key, [str(k) for k in node])
-                    return Problem(path=format_path([*done, key]),
-                                   message=f"no such entry{hint} (to add one, set it whole)")
+                    return Problem(
+                        path=format_path([*done, key]),
+                        message=f"no such entry{hint} (to add one, set it whole)",
+                    )
                 default = walk.field_default(key)
                 node[key] = default if isinstance(default, dict | list) else {}
         else:
-            return Problem(path=format_path(done), value=node,
-                           message=f"is not a mapping or list, so it has no {seg!r}; "
-                                   f"set the whole value instead")
+            return Problem(
+                path=format_path(done),
+                value=node,
+                message=f"is not a mapping or list, so it has no {seg!r}; "
+                f"set the whole value instead",
+            )
         if i == len(path) - 1:
             node[key] = value
             break
@@ -232,8 +251,7 @@ def _list_index(node: list[Any], seg: str | int) -> int | None:
         return seg if -len(node) <= seg < len(node) else None
     if seg.isdigit():
         return _list_index(node, int(seg))
-    return next((i for i, e in enumerate(node) if isinstance(e, dict) and e.get("id") == seg),
-                None)
+    return next((i for i, e in enumerate(node) if isinstance(e, dict) and e.get("id") == seg), None)
 
 
 def _bad_list_step(done: list[str | int], seg: str | int, node: list[Any]) -> Problem:
@@ -244,8 +262,10 @@ def _bad_list_step(done: list[str | int], seg: str | int, node: list[Any]) -> Pr
         return Problem(path=format_path([*done, int(seg)]), message=f"index out of range; {size}")
     ids = [str(e["id"]) for e in node if isinstance(e, dict) and "id" in e]
     hint = _did_you_mean(seg, ids) or (f"; ids: {', '.join(ids)}" if ids else "")
-    return Problem(path=format_path([*done, seg]),
-                   message=f"no item with this id{hint} (or give an index: {size})")
+    return Problem(
+        path=format_path([*done, seg]),
+        message=f"no item with this id{hint} (or give an index: {size})",
+    )
 
 
 # ------------------------------------------------------------------------------- validation
@@ -279,8 +299,13 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario
         problems = cross_check(scenario)
         geojson = scenario.city.geojson
         if geojson is not None and not Path(geojson).is_file():
-            problems.append(Problem(path="city.geojson", value=geojson, message="is not a file "
-                                    "(a relative path is read from the scenario's directory)"))
+            problems.append(
+                Problem(
+                    path="city.geojson",
+                    value=geojson,
+                    message="is not a file (a relative path is read from the scenario's directory)",
+                )
+            )
     if problems:
         raise ScenarioError(problems, source=label)
     return scenario
@@ -295,8 +320,10 @@ class _Dumper(yaml.SafeDumper):
     """Writes multi-line text as ``|`` blocks."""
 
 
-_Dumper.add_representer(str, lambda d, s: d.represent_scalar(
-    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+_Dumper.add_representer(
+    str,
+    lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None),
+)
 
 
 def scenario_to_yaml(s: Scenario) -> str:
@@ -304,12 +331,19 @@ def scenario_to_yaml(s: Scenario) -> str:
 
     Enums are written as their values and distributions as mappings with a ``dist`` key.
     """
-    return yaml.dump(_dump(s), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=None, width=100)
+    return yaml.dump(
+        _dump(s),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=100,
+    )
 
 
 def scenario_sha256(s: Scenario) -> str:
     """The SHA-256 of the fully resolved scenario as canonical JSON (sorted keys)."""
-    text = json.dumps(_dump(s), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    text = json.dumps(
+        _dump(s), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -71,6 +71,7 @@ __all__ = [
     "Share",
     "SharingMode",
     "StrictModel",
+    "Surge",
     "SyntheticCity",
     "UrbanEvent",
     "WindowsSpec",
@@ -214,6 +215,10 @@ class UrbanEvent(_CaseTypeBase):
     channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL)
     patrol_settle_share: Share = 0.0
     """Share a grid worker who finds it settles on the spot."""
+    joint_departments: tuple[Identifier, ...] = ()
+    """Other departments that must also act on it (group renting, safety hazards): with
+    ``policies.joint_dispatch`` they work in parallel (联派联办), without it one after another,
+    each with a dispatch of its own."""
 
 
 class HiddenNeed(_CaseTypeBase):
@@ -245,6 +250,23 @@ class Services(StrictModel):
 
     profiles: dict[Identifier, Profile] = Field(default_factory=dict)
     case_types: tuple[CaseType, ...] = Field(min_length=1)
+    surges: tuple[Surge, ...] = ()
+    """Periods when arrivals are multiplied (an epidemic tripled a city's hotline volume)."""
+
+
+class Surge(StrictModel):
+    """Arrivals of some case types multiplied by ``factor`` from ``start_day`` to ``end_day``."""
+
+    start_day: float = Field(ge=0)
+    end_day: float = Field(gt=0)
+    factor: float = Field(ge=0, le=100)
+    case_types: tuple[Identifier, ...] | Literal["all"] = "all"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Surge:
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) must be > start_day ({self.start_day})")
+        return self
 
 
 # -------------------------------------------------------------------------------- departments
@@ -291,6 +313,18 @@ class Policies(StrictModel):
     """Per case type: the channels open to it (replaces the type's own list)."""
     response_limit_h: float = Field(default=24, gt=0)
     """A case counts as responded to if its intake completes within this time of reporting."""
+    whistle: bool = False
+    """"Blow the whistle" (吹哨报到): instead of closing a case that bounced ``max_bounces``
+    times, the street summons the responsible department, which must handle it."""
+    whistle_min: Distribution = 240
+    """Coordination time before a summoned department starts (elapsed minutes)."""
+    joint_dispatch: bool = False
+    """Joint dispatch (联派联办): departments of a case with ``joint_departments`` work in
+    parallel instead of one after another."""
+    platforms: int = Field(default=1, ge=1, le=20)
+    """Separate platforms a department must enter each case into (duplicate entry)."""
+    entry_min: Distribution = 10
+    """Staff minutes to enter a case into one more platform ("machines adding people")."""
 
 
 # ---------------------------------------------------------------------------------- behaviour

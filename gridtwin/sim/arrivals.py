@@ -29,7 +29,7 @@ class ArrivalBatch:
     type_index: np.ndarray
     community: np.ndarray
     u: np.ndarray
-    """One uniform draw per arrival, for picking who raises it within the community."""
+    """One uniform draw per arrival (from its type's stream), for picking who raises it."""
 
     def __len__(self) -> int:
         return len(self.time)
@@ -42,7 +42,12 @@ class ArrivalProcess:
         yearly_totals: Expected arrivals per year of each case type, district-wide.
         hour_of_week: ``(types, 168)`` weights with mean 1 per type.
         cell_weights: Per type, weights over communities summing to 1.
-        rng: The arrivals stream.
+        rng: The arrivals stream: one generator per type (so that changing one type's rate
+            leaves every other type's arrivals as they were), or one generator from which a
+            child per type is spawned.
+        surges: ``(start, end, types, factor)``: from minute ``start`` to ``end`` the intensity
+            of the types selected by the boolean mask ``types`` is multiplied by ``factor``
+            (applied to whole hours).
     """
 
     def __init__(
@@ -50,7 +55,8 @@ class ArrivalProcess:
         yearly_totals: Sequence[float],
         hour_of_week: np.ndarray,
         cell_weights: Sequence[np.ndarray],
-        rng: np.random.Generator,
+        rng: np.random.Generator | Sequence[np.random.Generator],
+        surges: Sequence[tuple[float, float, np.ndarray, float]] = (),
     ) -> None:
         self._per_minute = np.asarray(yearly_totals, dtype=float) / MINUTES_PER_YEAR
         self._how = np.asarray(hour_of_week, dtype=float)
@@ -59,37 +65,50 @@ class ArrivalProcess:
         self._cum = [np.cumsum(w) for w in cell_weights]
         for c in self._cum:
             c[-1] = 1.0  # guard against rounding: the last cell closes the interval
-        self._rng = rng
+        n_types = len(self._per_minute)
+        self._rngs = list(rng.spawn(n_types)) if isinstance(rng, np.random.Generator) else list(rng)
+        if len(self._rngs) != n_types:
+            raise ValueError(f"needs one generator per type ({n_types}), got {len(self._rngs)}")
+        self._surges = [(a, b, np.asarray(m, dtype=bool), f) for a, b, m, f in surges]
+
+    def _intensity(self, hours: np.ndarray) -> np.ndarray:
+        """Expected arrivals per type (rows) in each of the given hours (columns)."""
+        lam = self._per_minute[:, None] * 60.0 * self._how[:, hours % 168]
+        for start, end, types, factor in self._surges:
+            during = (hours * 60.0 >= start) & (hours * 60.0 < end)
+            if during.any():
+                lam[np.ix_(types, during)] *= factor
+        return lam
 
     def expected(self, t0: float, t1: float) -> np.ndarray:
         """Expected arrivals per type in ``[t0, t1)`` (whole hours)."""
         hours = np.arange(int(t0 // 60), int(np.ceil(t1 / 60)))
-        return self._per_minute * 60.0 * self._how[:, hours % 168].sum(axis=1)
+        return self._intensity(hours).sum(axis=1)
 
     def draw(self, t0: float, t1: float) -> ArrivalBatch:
         """Draw the arrivals in ``[t0, t1)``; ``t0`` and ``t1`` are whole hours."""
-        rng = self._rng
         h0, h1 = int(t0 // 60), int(np.ceil(t1 / 60))
         hours = np.arange(h0, h1)
-        lam = self._per_minute[:, None] * 60.0 * self._how[:, hours % 168]
-        counts = rng.poisson(lam)
-        times, types, cells = [], [], []
-        for k in range(len(self._per_minute)):
-            n = int(counts[k].sum())
+        lam = self._intensity(hours)
+        times, types, cells, draws = [], [], [], []
+        for k, rng in enumerate(self._rngs):
+            counts = rng.poisson(lam[k])
+            n = int(counts.sum())
             if n == 0:
                 continue
-            start = np.repeat(hours, counts[k]) * 60.0
-            times.append(start + rng.random(n) * 60.0)
+            times.append(np.repeat(hours, counts) * 60.0 + rng.random(n) * 60.0)
             types.append(np.full(n, k, dtype=np.int32))
             cells.append(np.searchsorted(self._cum[k], rng.random(n), side="right"))
+            draws.append(rng.random(n))
         if not times:
             empty = np.empty(0)
             return ArrivalBatch(empty, empty.astype(np.int32), empty.astype(np.int64), empty)
         t = np.concatenate(times)
         order = np.argsort(t, kind="stable")
-        u = rng.random(len(t))
-        keep = (t[order] >= t0) & (t[order] < t1)
-        order = order[keep]
+        order = order[(t[order] >= t0) & (t[order] < t1)]
         return ArrivalBatch(
-            t[order], np.concatenate(types)[order], np.concatenate(cells)[order], u[: len(order)]
+            t[order],
+            np.concatenate(types)[order],
+            np.concatenate(cells)[order],
+            np.concatenate(draws)[order],
         )

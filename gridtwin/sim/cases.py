@@ -44,6 +44,8 @@ class Stage(IntEnum):
     """Terminal: closed without solving it (not handleable, bounced too often)."""
     ABANDONED = 16
     """Terminal: the resident gave up."""
+    WHISTLE = 17
+    """The street summons the responsible department (吹哨报到) after too many bounces."""
 
 
 class Outcome(IntEnum):

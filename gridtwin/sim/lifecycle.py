@@ -228,13 +228,40 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         wrong = m.wrong_department(info.department)
         yield from m.departments[wrong].process(case, m.bounce_review(), Stage.BOUNCE)
         if case.bounces > m.max_bounces:
-            m.close(case, Outcome.CLOSED_UNRESOLVED)
-            return
+            if not m.whistle:
+                m.close(case, Outcome.CLOSED_UNRESOLVED)
+                return
+            delay = m.whistle_delay()
+            m.record(case.id, Stage.WHISTLE, -1, info.department, env.now, env.now + delay)
+            yield env.timeout(delay)
+            break
     yield from process(m, case, info, info.department)
 
 
 def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Process:
-    """Processing by the responsible department, then closure as resolved."""
+    """Processing by the responsible department (and any others), then closure as resolved.
+
+    Every department also spends the time to enter the case into each extra platform.
+    Departments that must act jointly work in parallel under joint dispatch (联派联办), else
+    one after another, each reached by a dispatch of its own.
+    """
     case.department = dept
-    yield from m.departments[dept].process(case, info.handling())
+    departments = m.departments
+    if not info.joint:
+        yield from departments[dept].process(case, info.handling() + m.entry_work())
+    elif m.joint_dispatch:
+        env = m.env
+        jobs = [
+            env.process(departments[d].process(case, info.handling() + m.entry_work()))
+            for d in (dept, *info.joint)
+        ]
+        yield env.all_of(jobs)
+    else:
+        env = m.env
+        yield from departments[dept].process(case, info.handling() + m.entry_work())
+        for d in info.joint:
+            delay = m.dispatch()
+            m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
+            yield env.timeout(delay)
+            yield from departments[d].process(case, info.handling() + m.entry_work())
     m.close(case, Outcome.RESOLVED)

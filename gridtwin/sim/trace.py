@@ -26,6 +26,7 @@ _SAYS = {
     "process_wait": "waits for {department} staff",
     "process": "{department} processes the case",
     "on_spot": "settled on the spot",
+    "whistle": "the street blows the whistle (吹哨报到): the responsible department is summoned",
     "resolved": "closed: resolved",
     "closed_unresolved": "closed without solving it",
     "abandoned": "the resident gives up",
