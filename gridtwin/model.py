@@ -91,8 +91,8 @@ class CaseTypeInfo:
     discover_sensor: bool = False
     promised_min: float = 15 * MINUTES_PER_DAY
     report_delay: Callable[[], float] = field(default=lambda: 0.0)
-    shared_materials: bool = False
-    """Whether any material may come from data sharing (so the lead fetches it)."""
+    bundle: tuple[CaseTypeInfo, ...] = ()
+    """The items a bundle ("one thing") needs."""
     joint: tuple[int, ...] = ()
     """Codes of the other departments that must also act on it."""
 
@@ -149,6 +149,10 @@ class GovernanceModel(mesa.Model):
         self.pending: list[list[Case]] = [[] for _ in range(self.city.n_communities)]
         self._build_policies()
         self.types = [self._compile(i, ct) for i, ct in enumerate(scenario.services.case_types)]
+        by_id = {info.id: info for info in self.types}
+        for info, ct in zip(self.types, scenario.services.case_types, strict=True):
+            if isinstance(ct, AdminItem):
+                info.bundle = tuple(by_id[part] for part in ct.bundle_of)
         self.workers = self._build_workers()
         self.arrivals = self._build_arrivals()
         self.env.process(self._source())
@@ -203,6 +207,7 @@ class GovernanceModel(mesa.Model):
         self.joint_dispatch = pol.joint_dispatch
         self._extra_platforms = pol.platforms - 1
         self._entry = BufferedSampler(pol.entry_min, streams.rng("departments", "entry"))
+        self.one_thing = pol.one_thing
 
     def _compile(
         self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry
@@ -235,7 +240,6 @@ class GovernanceModel(mesa.Model):
                 if m.issuer != ct.lead_department
             )
             info.on_spot_share = ct.on_the_spot_share
-            info.shared_materials = bool(info.materials) and self.sharing.mode.value != "none"
         elif isinstance(ct, UrbanEvent | HiddenNeed):
             modes = set(ct.discoverable_by)
             info.discover_patrol = DiscoveryMode.PATROL in modes

@@ -110,3 +110,47 @@ def test_bad_levers_are_named(override, path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(TINY, [override])
     assert any(p.path == path for p in info.value.problems), str(info.value)
+
+
+def bundle_scenario(one_thing: bool, tmp_path: Path) -> Path:
+    import yaml
+
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    data["services"]["case_types"] += [
+        {"id": "care_card", "kind": "admin", "lead_department": "health",
+         "materials": [{"name": "residence", "issuer": "civil_affairs"}],
+         "handling_min": {"dist": "exponential", "mean": 60}, "channels": ["portal", "window"]},
+        {"id": "moving_in", "kind": "admin", "lead_department": "civil_affairs",
+         "bundle_of": ["residence_permit", "care_card"], "rate_per_resident_year": 0.3,
+         "handling_min": 0, "channels": ["portal", "window"]},
+    ]
+    data["policies"] = {"one_thing": one_thing, "data_sharing": {"mode": "none"}}
+    path = tmp_path / f"bundle-{one_thing}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_one_thing_means_fewer_trips_and_a_sooner_close(tmp_path):
+    def bundles(one_thing: bool):
+        s = load_scenario(bundle_scenario(one_thing, tmp_path), ["run.horizon_days=40"])
+        cases = run(s, seed=8).cases.to_pandas()
+        done = cases[(cases["type"] == "moving_in") & (cases["outcome"] == "resolved")]
+        return done["trips"].mean(), ((done["closed"] - done["reported"]) / 60).mean()
+
+    trips_separate, hours_separate = bundles(False)
+    trips_once, hours_once = bundles(True)
+    assert trips_once < trips_separate
+    assert hours_once < hours_separate
+
+
+def test_bundles_must_name_plain_admin_items(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(bundle_scenario(True, tmp_path).read_text(encoding="utf-8"))
+    data["services"]["case_types"][-1]["bundle_of"] = ["noise", "moving_in", "nothing"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    paths = {p.path for p in info.value.problems}
+    assert {f"services.case_types[5].bundle_of[{j}]" for j in range(3)} <= paths

@@ -76,6 +76,10 @@ def cross_check(s: Scenario) -> list[Problem]:
     profiles = {"flat", *s.services.profiles}
     seen: set[str] = set()
     type_ids = {ct.id for ct in s.services.case_types}
+    by_id = {ct.id: ct for ct in s.services.case_types}
+    plain_items = {
+        ct.id for ct in s.services.case_types if isinstance(ct, AdminItem) and not ct.bundle_of
+    }
     for i, ct in enumerate(s.services.case_types):
         base = f"services.case_types[{i}]"
         if ct.id in seen:
@@ -93,6 +97,17 @@ def cross_check(s: Scenario) -> list[Problem]:
             )
         if isinstance(ct, AdminItem):
             need_dept(f"{base}.lead_department", ct.lead_department)
+            for j, part in enumerate(ct.bundle_of):
+                target = by_id.get(part)
+                if not isinstance(target, AdminItem) or target.bundle_of or part == ct.id:
+                    problems.append(
+                        Problem(
+                            path=f"{base}.bundle_of[{j}]",
+                            value=part,
+                            message="must name another admin item that is not a bundle; "
+                            f"allowed: {', '.join(sorted(plain_items - {ct.id}))}",
+                        )
+                    )
             for j, m in enumerate(ct.materials):
                 need_dept(f"{base}.materials[{j}].issuer", m.issuer)
             allowed = {

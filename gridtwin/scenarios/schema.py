@@ -194,6 +194,10 @@ class AdminItem(_CaseTypeBase):
     """Channels through which the item can be applied for."""
     on_the_spot_share: Share = 0.0
     """Share approved at intake (window, kiosk or portal) without back-office processing."""
+    bundle_of: tuple[Identifier, ...] = ()
+    """A life event that needs these admin items ("one thing", 一件事): with
+    ``policies.one_thing`` it is one application, its materials gathered once and the items
+    processed in parallel; without it the resident applies for each item in turn."""
 
 
 class UrbanEvent(_CaseTypeBase):
@@ -321,6 +325,8 @@ class Policies(StrictModel):
     joint_dispatch: bool = False
     """Joint dispatch (联派联办): departments of a case with ``joint_departments`` work in
     parallel instead of one after another."""
+    one_thing: bool = False
+    """Bundled items ("一件事") are applied for once and processed in parallel."""
     platforms: int = Field(default=1, ge=1, le=20)
     """Separate platforms a department must enter each case into (duplicate entry)."""
     entry_min: Distribution = 10

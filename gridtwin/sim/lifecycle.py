@@ -40,36 +40,75 @@ _PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
 
 
 def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
-    """An admin item or an inquiry raised by a resident."""
+    """An admin item, a bundle of items or an inquiry raised by a resident."""
     env = m.env
     yield env.timeout(case.arise - env.now + m.apply_delay())
     case.agent = m.residents.attach(case.resident)
     m.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
-    if info.kind is CaseKind.ADMIN and info.materials:
-        yield from gather_materials(m, case, info)
-    taken = yield from contact(m, case, info)
-    if not taken:
-        m.close(case, Outcome.ABANDONED)
-        return
-    channel = m.channel_kinds[case.channel]
-    u = m.u_at_intake()
     if info.kind is CaseKind.INQUIRY:
-        answered_at_intake = channel in _PHONE or channel is ChannelKind.PORTAL
-        if answered_at_intake and u < info.operator_resolution_share:
-            m.close(case, Outcome.RESOLVED)
-            return
-        yield from route(m, case, info)
-        return
-    if channel in _ON_SPOT_CHANNELS and u < info.on_spot_share:
-        m.record(case.id, Stage.ON_SPOT, case.channel, info.department, env.now, env.now)
-        m.close(case, Outcome.RESOLVED)
-        return
-    if info.shared_materials:
-        yield from fetch_shared(m, case, info)
+        outcome = yield from inquiry(m, case, info)
+    elif info.bundle and m.one_thing:
+        outcome = yield from one_thing(m, case, info)
+    elif info.bundle:
+        outcome = Outcome.RESOLVED
+        for part in info.bundle:  # one application after another
+            outcome = yield from apply_for(m, case, part)
+            if outcome is not Outcome.RESOLVED:
+                break
+    else:
+        outcome = yield from apply_for(m, case, info)
+    m.close(case, outcome)
+
+
+def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+    """A question: answered at intake by the operator or online, else passed to a department."""
+    if not (yield from contact(m, case, info)):
+        return Outcome.ABANDONED
+    channel = m.channel_kinds[case.channel]
+    answered_at_intake = channel in _PHONE or channel is ChannelKind.PORTAL
+    if m.u_at_intake() < info.operator_resolution_share and answered_at_intake:
+        return Outcome.RESOLVED
+    return (yield from route(m, case, info))
+
+
+def apply_for(m: GovernanceModel, case: Case, item: CaseTypeInfo) -> Process:
+    """Gather the materials, apply through a channel, be approved on the spot or processed."""
+    env = m.env
+    if item.materials:
+        yield from gather_materials(m, case, [(item.department, i) for i in item.materials])
+    if not (yield from contact(m, case, item)):
+        return Outcome.ABANDONED
+    channel = m.channel_kinds[case.channel]
+    if m.u_at_intake() < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
+        m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, env.now)
+        return Outcome.RESOLVED
+    yield from fetch_shared(m, case, item.department)
     if channel in _PHONE:
-        yield from route(m, case, info)
-        return
-    yield from process(m, case, info, info.department)
+        return (yield from route(m, case, item))
+    yield from process(m, case, item, item.department)
+    return Outcome.RESOLVED
+
+
+def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
+    """One application for a bundle of items ("one thing", 一件事), processed in parallel."""
+    env = m.env
+    pairs = {i: (part.department, i) for part in bundle.bundle for i in part.materials}
+    if pairs:
+        yield from gather_materials(m, case, list(pairs.values()))
+    if not (yield from contact(m, case, bundle)):
+        return Outcome.ABANDONED
+    channel = m.channel_kinds[case.channel]
+    if m.u_at_intake() < bundle.on_spot_share and channel in _ON_SPOT_CHANNELS:
+        m.record(case.id, Stage.ON_SPOT, case.channel, bundle.department, env.now, env.now)
+        return Outcome.RESOLVED
+    yield from fetch_shared(m, case, bundle.department)
+    case.department = bundle.department
+    jobs = [
+        env.process(m.departments[part.department].process(case, part.handling() + m.entry_work()))
+        for part in bundle.bundle
+    ]
+    yield env.all_of(jobs)
+    return Outcome.RESOLVED
 
 
 def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float) -> Process:
@@ -113,7 +152,7 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
             m.close(case, Outcome.RESOLVED)
             return
         break
-    yield from route(m, case, info)
+    m.close(case, (yield from route(m, case, info)))
 
 
 def _reveal(found: Event, mode: Any, _timer: Event) -> None:
@@ -170,12 +209,18 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     return False
 
 
-def gather_materials(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
-    """Fetch in person every material whose issuer does not share data with the lead department."""
+def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int]]) -> Process:
+    """Fetch in person every material whose issuer does not share data with the lead department.
+
+    Args:
+        m: The model.
+        case: The case.
+        needs: ``(lead department, issuing department)`` per material.
+    """
     env = m.env
     shared = []
-    for issuer in info.materials:
-        if _is_shared(m, info.department, issuer):
+    for lead, issuer in needs:
+        if _is_shared(m, lead, issuer):
             shared.append(issuer)
             continue
         cal = m.departments[issuer].calendar
@@ -196,30 +241,28 @@ def _is_shared(m: GovernanceModel, lead: int, issuer: int) -> bool:
     return False
 
 
-def fetch_shared(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
+def fetch_shared(m: GovernanceModel, case: Case, lead: int) -> Process:
     """The lead department fetches the shared materials itself (no trip for the resident)."""
-    shared = case.shared
+    shared, case.shared = case.shared, ()
     if shared:
         env = m.env
         t = m.fetch() * len(shared)
-        m.record(case.id, Stage.MATERIAL_FETCH, -1, info.department, env.now, env.now + t)
+        m.record(case.id, Stage.MATERIAL_FETCH, -1, lead, env.now, env.now + t)
         yield env.timeout(t)
 
 
 def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
-    """Dispatch the work order; misrouted orders bounce back; then process or close."""
+    """Dispatch the work order; misrouted orders bounce back; then process. Returns the outcome."""
     env = m.env
     if info.department < 0:
-        m.close(case, Outcome.RESOLVED)
-        return
+        return Outcome.RESOLVED
     first = True
     while True:
         delay = m.dispatch()
         m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
         yield env.timeout(delay)
         if first and m.u_route() < info.not_handleable:
-            m.close(case, Outcome.CLOSED_UNRESOLVED)
-            return
+            return Outcome.CLOSED_UNRESOLVED
         first = False
         if m.u_route() >= info.misroute_probability:
             break
@@ -229,17 +272,17 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         yield from m.departments[wrong].process(case, m.bounce_review(), Stage.BOUNCE)
         if case.bounces > m.max_bounces:
             if not m.whistle:
-                m.close(case, Outcome.CLOSED_UNRESOLVED)
-                return
+                return Outcome.CLOSED_UNRESOLVED
             delay = m.whistle_delay()
             m.record(case.id, Stage.WHISTLE, -1, info.department, env.now, env.now + delay)
             yield env.timeout(delay)
             break
     yield from process(m, case, info, info.department)
+    return Outcome.RESOLVED
 
 
 def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Process:
-    """Processing by the responsible department (and any others), then closure as resolved.
+    """Processing by the responsible department (and any others).
 
     Every department also spends the time to enter the case into each extra platform.
     Departments that must act jointly work in parallel under joint dispatch (联派联办), else
@@ -264,4 +307,3 @@ def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Pr
             m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
             yield env.timeout(delay)
             yield from departments[d].process(case, info.handling() + m.entry_work())
-    m.close(case, Outcome.RESOLVED)
