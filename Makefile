@@ -20,10 +20,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check gridtwin tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check gridtwin tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_district.py

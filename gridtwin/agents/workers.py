@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -62,7 +63,7 @@ class GridWorker(mesa.Agent):
         n = len(route)
         self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
 
-    def patrol(self) -> Event:
+    def patrol(self) -> Generator[Event, Any, None]:
         """The worker's SimPy process."""
         env, model, cal = self.model.env, self.model, self.calendar
         pending = model.pending

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from gridtwin.scenarios.base import CalendarSpec, ChannelKind, Identifier, Share, StrictModel
-from gridtwin.sim.distributions import Distribution
+from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 __all__ = [
     "Channels",
@@ -27,15 +27,11 @@ class HotlineSpec(StrictModel):
     enabled: bool = True
     seats: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] = 10
     """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
-    talk_time_s: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 150, "sd": 90}
-    )
-    patience_s: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 180})
+    talk_time_s: Distribution = LogNormal(mean=150, sd=90)
+    patience_s: Distribution = Exponential(mean=180)
     retry_probability: Share = 0.5
     """Probability that a caller who hung up tries again (else switches channel or gives up)."""
-    retry_delay_min: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30}
-    )
+    retry_delay_min: Distribution = Exponential(mean=30)
     max_attempts: int = Field(default=3, ge=1, le=20)
 
     @field_validator("seats")
@@ -57,7 +53,7 @@ class PortalSpec(StrictModel):
     """Online portal and apps (一网通办)."""
 
     enabled: bool = True
-    submit_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 15})
+    submit_min: Distribution = Exponential(mean=15)
     base_failure: Share = 0.05
     literacy_failure: Share = 0.6
     """Added failure probability for a resident with literacy 0 (falls linearly to 0 at 1)."""
@@ -79,9 +75,7 @@ class WindowsSpec(StrictModel):
     """Comprehensive windows per hall."""
     specialised_windows: dict[Identifier, int] = Field(default_factory=dict)
     """Specialised mode: windows per department in each hall."""
-    service_min: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 15, "sd": 8}
-    )
+    service_min: Distribution = LogNormal(mean=15, sd=8)
     calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
 
 
@@ -94,9 +88,7 @@ class KiosksSpec(StrictModel):
     """Terminals in all, spread as evenly as possible over the sites."""
     items: tuple[Identifier, ...] | Literal["all"] = "all"
     """Admin items a kiosk can do."""
-    service_min: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 8, "sd": 4}
-    )
+    service_min: Distribution = LogNormal(mean=8, sd=4)
     calendar: CalendarSpec = CalendarSpec(always=True)
 
 
@@ -108,20 +100,20 @@ class PatrolSpec(StrictModel):
     calendar: CalendarSpec = CalendarSpec(
         days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=("08:30-12:00", "13:30-17:30")
     )
-    inspect_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+    inspect_min: Distribution = Exponential(mean=20)
     """Time spent in a community on each visit (besides settling events)."""
     detect_probability: Share = 0.8
     """Probability of spotting a pending event in the community visited."""
     visit_detect_probability: Share = 0.3
     """Probability of finding a hidden need in the community visited (home visits)."""
-    settle_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 20})
+    settle_min: Distribution = Exponential(mean=20)
 
 
 class PhotoSpec(StrictModel):
     """Citizen photo reports (随手拍)."""
 
     enabled: bool = True
-    submit_min: Distribution = 3
+    submit_min: Distribution = Fixed(value=3)
     report_boost: float = Field(default=0.2, ge=0, le=1)
     """Added report probability when the photo channel is open (it lowers the cost)."""
 
@@ -134,9 +126,7 @@ class SensorsSpec(StrictModel):
     """Share of communities with event sensors (water level, manholes, pipes)."""
     water_meter_coverage: Share = 0.0
     """Share of elderly living alone with a smart water meter (水管家)."""
-    detect_delay_min: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30}
-    )
+    detect_delay_min: Distribution = Exponential(mean=30)
 
 
 class Channels(StrictModel):

@@ -230,7 +230,7 @@ def validation_problems(exc: ValidationError, data: Any) -> list[Problem]:
             dropped.update(set(members) - fitting)
     problems: list[Problem] = []
     for i, (walk, err) in enumerate(entries):
-        problem = _problem(walk, err)
+        problem = _problem(walk, dict(err))
         if i not in dropped and problem not in problems:
             problems.append(problem)
     return problems

@@ -214,7 +214,8 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | None:
             value=raw_value,
             message=f"cannot be read as a YAML value: {getattr(exc, 'problem', exc)}",
         )
-    walk, node, done = _Walk(), data, []
+    walk, node = _Walk(), data
+    done: list[str | int] = []
     for i, seg in enumerate(path):
         if isinstance(node, list):
             key: str | int | None = _list_index(node, seg)

@@ -39,7 +39,7 @@ from gridtwin.scenarios.channel_specs import (
     SensorsSpec,
     WindowsSpec,
 )
-from gridtwin.sim.distributions import Distribution
+from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 __all__ = [
     "RESIDENT_CHANNELS",
@@ -176,7 +176,7 @@ class _CaseTypeBase(StrictModel):
     name: str = ""
     profile: Identifier = "flat"
     """Name of an hour-of-week profile in ``services.profiles`` (``flat`` always exists)."""
-    handling_min: Distribution = Field(default_factory=lambda: {"dist": "fixed", "value": 30})
+    handling_min: Distribution = Fixed(value=30)
     """Staff working minutes at the department that processes it."""
     promised_days: float = Field(default=15, gt=0)
     """Promised (legal) time to close, in days: later closures lower satisfaction."""
@@ -215,7 +215,7 @@ class UrbanEvent(_CaseTypeBase):
     discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.RESIDENT, DiscoveryMode.PATROL)
     report_probability: Share = 0.5
     """Probability that residents who notice it report it (scaled by their trust)."""
-    report_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 4})
+    report_delay_h: Distribution = Exponential(mean=4)
     channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL)
     patrol_settle_share: Share = 0.0
     """Share a grid worker who finds it settles on the spot."""
@@ -292,7 +292,7 @@ class DataSharing(StrictModel):
     library_coverage: Share = 0.9352
     """With mode ``library``: share of materials found in the certificate library
     (X district: 93.52%)."""
-    fetch_min: Distribution = 5
+    fetch_min: Distribution = Fixed(value=5)
     """Time for a department to fetch a shared material."""
 
 
@@ -300,16 +300,14 @@ class Policies(StrictModel):
     """Levers a planner pulls."""
 
     data_sharing: DataSharing = DataSharing()
-    dispatch_min: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 30})
+    dispatch_min: Distribution = Exponential(mean=30)
     """City operations centre (城运中心): time from intake (or a grid worker's or a sensor's
     report) until the work order reaches a department; again after each bounce."""
     dispatch_accuracy: Share = 0.8
     """Probability that dispatch routes a case with unclear responsibility correctly."""
     max_bounces: int = Field(default=2, ge=0, le=20)
     """Bounces (退单) after which a case is closed unresolved."""
-    bounce_review_min: Distribution = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30}
-    )
+    bounce_review_min: Distribution = Exponential(mean=30)
     """Staff working minutes a wrong department spends before sending a case back (it queues
     for that department's staff first, so a bounce costs the case the queue, the review and
     another dispatch)."""
@@ -320,7 +318,7 @@ class Policies(StrictModel):
     whistle: bool = False
     """"Blow the whistle" (吹哨报到): instead of closing a case that bounced ``max_bounces``
     times, the street summons the responsible department, which must handle it."""
-    whistle_min: Distribution = 240
+    whistle_min: Distribution = Fixed(value=240)
     """Coordination time before a summoned department starts (elapsed minutes)."""
     joint_dispatch: bool = False
     """Joint dispatch (联派联办): departments of a case with ``joint_departments`` work in
@@ -329,7 +327,7 @@ class Policies(StrictModel):
     """Bundled items ("一件事") are applied for once and processed in parallel."""
     platforms: int = Field(default=1, ge=1, le=20)
     """Separate platforms a department must enter each case into (duplicate entry)."""
-    entry_min: Distribution = 10
+    entry_min: Distribution = Fixed(value=10)
     """Staff minutes to enter a case into one more platform ("machines adding people")."""
 
 
@@ -370,11 +368,9 @@ class Behaviour(StrictModel):
 
     channel_choice: ChannelChoice = ChannelChoice()
     satisfaction: SatisfactionModel = SatisfactionModel()
-    trip_min: Distribution = Field(
-        default_factory=lambda: {"dist": "lognormal", "mean": 120, "sd": 60}
-    )
+    trip_min: Distribution = LogNormal(mean=120, sd=60)
     """Time a trip to fetch a material in person takes (done in the issuer's working hours)."""
-    apply_delay_h: Distribution = Field(default_factory=lambda: {"dist": "exponential", "mean": 2})
+    apply_delay_h: Distribution = Exponential(mean=2)
     """Time from a need arising to the resident contacting a channel."""
     return_spread_h: float = Field(default=4.0, ge=0, le=168)
     """A resident who would reach a hall or kiosk while it is closed comes at a uniformly

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simpy.events import Event
+
+    from gridtwin.agents.residents import ResidentAgent
 
 __all__ = ["Case", "Outcome", "Stage"]
 
@@ -109,7 +115,7 @@ class Case:
         self.misrouted = False
         self.shared: tuple[int, ...] = ()
         """Issuers of the materials the lead department fetches itself (shared data)."""
-        self.found = None
+        self.found: Event | None = None
         """SimPy event triggered when an undiscovered case is found."""
-        self.agent = None
+        self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""

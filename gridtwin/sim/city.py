@@ -146,7 +146,7 @@ class CityGrid:
             rows[a] = row
         return row
 
-    def distances_from(self, sources: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def distances_from(self, sources: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Multi-source shortest network distance over community adjacency edges.
 
         Args:
@@ -176,7 +176,7 @@ class CityGrid:
         self._check(np.array([lo, hi]))
         return float(self._row(int(lo))[hi])
 
-    def patrol_route(self, members: Sequence[int]) -> list[int]:
+    def patrol_route(self, members: Sequence[int] | np.ndarray) -> list[int]:
         """A closed tour through the given communities, deterministic.
 
         Nearest neighbour over network distance, starting at the lowest index; ties go to the
@@ -278,11 +278,11 @@ def _assemble(
             g.add_node(cid, **attrs)
             g.add_edge(parent, cid, kind="contains")
         if len(lv.adjacent):
-            i, j = lv.adjacent[:, 0], lv.adjacent[:, 1]
-            km = np.hypot(*(lv.xy[i] - lv.xy[j]).T) / 1000.0
+            first, second = lv.adjacent[:, 0], lv.adjacent[:, 1]
+            km = np.hypot(*(lv.xy[first] - lv.xy[second]).T) / 1000.0
             g.add_edges_from(
                 (lv.ids[a], lv.ids[b], {"kind": "adjacent", "distance_km": float(d)})
-                for a, b, d in zip(i, j, km, strict=True)
+                for a, b, d in zip(first, second, km, strict=True)
             )
         above_ids = lv.ids
     c_grid = comms.parent.astype(np.int32)
@@ -424,7 +424,7 @@ def _load_features(path: Path) -> list[dict[str, Any]]:
             raise CityError(
                 f"{where}: property 'level' is {props['level']!r}; allowed: {', '.join(LEVELS)}"
             )
-        pop = 0.0
+        pop: Any = 0.0
         if props["level"] == "community":
             pop = props.get("population")
             if "population" not in props:

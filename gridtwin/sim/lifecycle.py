@@ -131,11 +131,11 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
         if mode is _RESIDENT:
             if case.resident < 0:
                 case.resident = m.population.pick(case.community, u_who)
-            case.agent = m.residents.attach(case.resident)
+            agent = case.agent = m.residents.attach(case.resident)
             if (yield from contact(m, case, info)):
                 break
             # The report failed: nobody else will call; patrol and sensors may still find it.
-            m.residents.release(case.agent)
+            m.residents.release(agent)
             case.agent = None
             resident_can_report = False
             pending_since = env.now
