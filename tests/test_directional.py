@@ -143,3 +143,12 @@ def test_more_grid_workers_find_hidden_needs_sooner():
         return simulate(s, seed=2)["mean_time_to_discover_h"]["hidden"]
 
     assert hidden_h(1) > hidden_h(4)
+
+
+def test_data_sharing_shortens_the_residents_time_to_complete():
+    def complete_h(mode: str) -> float:
+        s = load_scenario(TINY, ["run.horizon_days=40", f"policies.data_sharing.mode={mode}",
+                                 "policies.data_sharing.library_coverage=1"])
+        return simulate(s, seed=3)["mean_time_to_complete_h"]
+
+    assert complete_h("library") < complete_h("none")

@@ -92,6 +92,7 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         win & np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED)) & (c["reported"] >= 0)
     )
     ttc_h = (c["closed"][closed] - c["reported"][closed]) / 60.0
+    complete_h = (c["closed"][closed] - c["arise"][closed]) / 60.0
     admin = win & (kinds == CaseKind.ADMIN.value) & (c["reported"] >= 0)
     trips = c["trips"][admin]
 
@@ -145,6 +146,8 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "satisfaction_rate": base["satisfaction_rate"],
         "mean_time_to_close_h": _mean(ttc_h),
         "p90_time_to_close_h": _quantile(ttc_h, 0.9),
+        "mean_time_to_complete_h": _mean(complete_h),
+        "p90_time_to_complete_h": _quantile(complete_h, 0.9),
         "trips_per_case_mean": _mean(trips),
         "share_at_most_one_trip": rate((trips <= 1).sum(), len(trips)),
         "hotline_mean_wait_s": _mean(waits_s),
