@@ -8,7 +8,7 @@ residents of community ``c`` are the rows ``offsets[c]:offsets[c+1]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class Population:
     """Rows of elderly residents living alone, sorted by community."""
     eligible_offsets: np.ndarray
     """``(C + 1,)`` first position in ``eligible`` of each community."""
+    _offsets: list[int] = field(init=False, repr=False)
+    _eligible_offsets: list[int] = field(init=False, repr=False)
+    _eligible: list[int] = field(init=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -51,15 +54,24 @@ class Population:
         """Elderly living alone per community."""
         return np.diff(self.eligible_offsets)
 
+    def __post_init__(self) -> None:
+        # Python lists of the offsets: the engine picks residents one at a time, and reading a
+        # list is several times faster than reading a numpy scalar.
+        self._offsets = self.offsets.tolist()
+        self._eligible_offsets = self.eligible_offsets.tolist()
+        self._eligible = self.eligible.tolist()
+
     def pick(self, community: int, u: float) -> int:
         """The resident of ``community`` that uniform ``u`` selects (-1 if nobody lives there)."""
-        lo, hi = self.offsets[community], self.offsets[community + 1]
-        return -1 if hi == lo else int(lo + int(u * (hi - lo)))
+        offsets = self._offsets
+        lo, hi = offsets[community], offsets[community + 1]
+        return -1 if hi == lo else lo + int(u * (hi - lo))
 
     def pick_eligible(self, community: int, u: float) -> int:
         """Like :meth:`pick`, among elderly residents living alone."""
-        lo, hi = self.eligible_offsets[community], self.eligible_offsets[community + 1]
-        return -1 if hi == lo else int(self.eligible[lo + int(u * (hi - lo))])
+        offsets = self._eligible_offsets
+        lo, hi = offsets[community], offsets[community + 1]
+        return -1 if hi == lo else self._eligible[lo + int(u * (hi - lo))]
 
 
 def split_total(total: int, weights: np.ndarray) -> np.ndarray:
