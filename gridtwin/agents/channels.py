@@ -40,8 +40,6 @@ class Channel(mesa.Agent, ABC):
     """
 
     kind: ClassVar[ChannelKind]
-    counts_as_trip: ClassVar[bool] = False
-    """Whether using the channel means going somewhere (a trip, 跑腿)."""
 
     def __init__(self, model: GovernanceModel, spec: Any) -> None:
         super().__init__(model)

@@ -43,8 +43,6 @@ def place_sites(n: int, preferred: np.ndarray, n_communities: int) -> np.ndarray
 class _Place(Channel):
     """A channel at physical sites: travel, queue at the site, service."""
 
-    counts_as_trip = True
-
     def _setup_sites(self, model: GovernanceModel, sites: np.ndarray) -> None:
         self.sites = sites
         self.distance_km, self.nearest = model.city.distances_from(sites)
@@ -136,12 +134,6 @@ class WindowChannel(_Place):
             return self.pools[site]
         return self.dept_pools[info.department][site]
 
-    def all_pools(self) -> list[ServerPool]:
-        """Every window pool (for utilisation and queue series)."""
-        if self.comprehensive:
-            return list(self.pools)
-        return [p for pools in self.dept_pools.values() for p in pools]
-
 
 class KioskChannel(_Place):
     """24 h self-service kiosks at sites in streets and malls."""
@@ -168,7 +160,3 @@ class KioskChannel(_Place):
 
     def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
         return self.pools[site]
-
-    def all_pools(self) -> list[ServerPool]:
-        """Every kiosk pool."""
-        return list(self.pools)

@@ -44,12 +44,12 @@ def rate(num: float, den: float) -> float | None:
     return round(float(num) / float(den), 6) if den else None
 
 
-def _mean(x: np.ndarray, scale: float = 1.0) -> float | None:
-    return round(float(np.mean(x)) * scale, 6) if len(x) else None
+def _mean(x: np.ndarray) -> float | None:
+    return round(float(np.mean(x)), 6) if len(x) else None
 
 
-def _quantile(x: np.ndarray, q: float, scale: float = 1.0) -> float | None:
-    return round(float(np.quantile(x, q)) * scale, 6) if len(x) else None
+def _quantile(x: np.ndarray, q: float) -> float | None:
+    return round(float(np.quantile(x, q)), 6) if len(x) else None
 
 
 def busy_minutes(
