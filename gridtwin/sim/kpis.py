@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class KpiInputs:
     response_limit_min: float
 
 
-def rate(num: float, den: float) -> float | None:
+def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
     """``num / den`` rounded to 6 places, or None when there is nothing to divide."""
     return round(float(num) / float(den), 6) if den else None
 
