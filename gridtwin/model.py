@@ -121,7 +121,8 @@ class GovernanceModel(mesa.Model):
         self.seed_value = scenario.run.seed if seed is None else int(seed)
         self.streams = Streams(self.seed_value)
         super().__init__(rng=self.streams.rng("mesa"))
-        self.scenario = scenario
+        self.config = scenario
+        """The scenario this run was built from (``Model.scenario`` is Mesa's own, from 3.5)."""
         self.env = simpy.Environment()
         self.log = EventLog()
         self.record = self.log.recorder()
@@ -159,7 +160,7 @@ class GovernanceModel(mesa.Model):
 
     # ------------------------------------------------------------------------------ building
     def _build_channels(self, classes: Mapping[ChannelKind, type[Channel]]) -> None:
-        sc = self.scenario.channels
+        sc = self.config.channels
         self.channel_code = {k: i for i, k in enumerate(CHANNEL_ORDER)}
         self.channel_kinds = CHANNEL_ORDER
         self.channels: dict[int, Channel] = {}
@@ -170,13 +171,13 @@ class GovernanceModel(mesa.Model):
         distances = {
             code: ch.distance_km for code, ch in self.channels.items() if hasattr(ch, "distance_km")
         }
-        self.choice = ChoiceModel(self.scenario.behaviour, distances)
+        self.choice = ChoiceModel(self.config.behaviour, distances)
         self.patrol_on = sc.patrol.enabled and sc.patrol.workers_per_grid > 0
         photo = self.channels.get(self.channel_code[ChannelKind.PHOTO])
         self._photo_boost = sc.photo.report_boost if photo is not None else 0.0
 
     def _build_policies(self) -> None:
-        s, streams = self.scenario, self.streams
+        s, streams = self.config, self.streams
         pol, beh = s.policies, s.behaviour
         self.sharing = pol.data_sharing
         self.shared_pairs = {
@@ -212,7 +213,7 @@ class GovernanceModel(mesa.Model):
     def _compile(
         self, index: int, ct: AdminItem | UrbanEvent | HiddenNeed | Inquiry
     ) -> CaseTypeInfo:
-        s = self.scenario
+        s = self.config
         dept_id = getattr(ct, "lead_department", None) or getattr(ct, "department", None)
         dept = self.department_index[dept_id] if dept_id else -1
         handling = BufferedSampler(
@@ -259,7 +260,7 @@ class GovernanceModel(mesa.Model):
         return info
 
     def _build_workers(self) -> list[GridWorker]:
-        spec = self.scenario.channels.patrol
+        spec = self.config.channels.patrol
         workers: list[GridWorker] = []
         if not self.patrol_on:
             return workers
@@ -275,7 +276,7 @@ class GovernanceModel(mesa.Model):
         return workers
 
     def _build_arrivals(self) -> ArrivalProcess:
-        s, pop, city = self.scenario, self.population, self.city
+        s, pop, city = self.config, self.population, self.city
         residents = pop.counts().astype(float)
         eligible = pop.eligible_counts().astype(float)
         area = city.community_area_km2.astype(float)

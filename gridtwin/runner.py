@@ -154,7 +154,7 @@ def _execute(
 def _kpis(
     model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str, np.ndarray], wall: float
 ) -> dict[str, Any]:
-    s = model.scenario
+    s = model.config
     figures = compute_kpis(
         KpiInputs(
             cases=cases,

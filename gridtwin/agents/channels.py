@@ -108,7 +108,7 @@ class PhotoChannel(OnlineChannel):
     @staticmethod
     def _failure_terms(model: GovernanceModel, spec: Any) -> tuple[float, float, float]:
         """Failure falls with literacy as on the portal; one app, so no sprawl."""
-        portal = model.scenario.channels.portal
+        portal = model.config.channels.portal
         return portal.base_failure, portal.literacy_failure, 0.0
 
 

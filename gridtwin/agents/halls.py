@@ -46,8 +46,8 @@ class _Place(Channel):
     def _setup_sites(self, model: GovernanceModel, sites: np.ndarray) -> None:
         self.sites = sites
         self.distance_km, self.nearest = model.city.distances_from(sites)
-        self.speed_km_per_min = model.scenario.city.walking_speed_kmh / 60.0
-        self.spread_min = model.scenario.behaviour.return_spread_h * 60.0
+        self.speed_km_per_min = model.config.city.walking_speed_kmh / 60.0
+        self.spread_min = model.config.behaviour.return_spread_h * 60.0
         self.calendar = self.spec.calendar.build()
         self.service = BufferedSampler(
             self.spec.service_min, model.streams.rng(self.kind.value, "service")

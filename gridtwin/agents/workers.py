@@ -59,7 +59,7 @@ class GridWorker(mesa.Agent):
         self.calendar = spec.calendar.build()
         self.detect = spec.detect_probability
         self.visit_detect = spec.visit_detect_probability
-        speed = model.scenario.city.walking_speed_kmh / 60.0
+        speed = model.config.city.walking_speed_kmh / 60.0
         n = len(route)
         self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
 
