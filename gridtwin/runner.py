@@ -70,6 +70,19 @@ class RunResult:
         """The KPIs as JSON text (stable key order, so equal runs give equal bytes)."""
         return json.dumps(self.kpis, indent=2, ensure_ascii=False) + "\n"
 
+    def provenance(self) -> dict[str, str]:
+        """Seed, scenario hash and versions: stored with every table so none loses its origin."""
+        k = self.kpis
+        return {
+            "gridtwin.seed": str(k["seed"]),
+            "gridtwin.scenario_sha256": str(k["scenario_sha256"]),
+            "gridtwin.version": str(k["gridtwin_version"]),
+            "gridtwin.versions": json.dumps(k["versions"], sort_keys=True),
+        }
+
+    def _stamped(self, table: pa.Table) -> pa.Table:
+        return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.provenance()})
+
     def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
         """Save the outputs into ``out_dir``.
 
@@ -88,10 +101,13 @@ class RunResult:
         tmp = Path(tempfile.mkdtemp(prefix=".gridtwin-", dir=out))
         try:
             (tmp / "kpis.json").write_text(self.kpis_json(), encoding="utf-8")
-            pq.write_table(self.events, tmp / "events.parquet")
-            pq.write_table(self.timeseries, tmp / "timeseries.parquet")
-            pq.write_table(self.cells, tmp / "cells.parquet")
-            pq.write_table(self.cases, tmp / "cases.parquet")
+            for name, table in (
+                ("events", self.events),
+                ("timeseries", self.timeseries),
+                ("cells", self.cells),
+                ("cases", self.cases),
+            ):
+                pq.write_table(self._stamped(table), tmp / f"{name}.parquet")
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
             names = list(OUTPUT_FILES)
             if csv:

@@ -230,3 +230,13 @@ def test_a_channel_class_can_be_injected():
     assert CountingHotline.taken > 0
     hotline = [a for a in model.agents if isinstance(a, CountingHotline)]
     assert len(hotline) == 1
+
+
+def test_every_table_carries_its_provenance(tmp_path):
+    result = run(load_scenario(TINY, ["run.horizon_days=2"]), seed=13)
+    result.write(tmp_path)
+    for name in ("events", "timeseries", "cells", "cases"):
+        meta = pq.read_schema(tmp_path / f"{name}.parquet").metadata
+        assert meta[b"gridtwin.seed"] == b"13", name
+        assert meta[b"gridtwin.scenario_sha256"].decode() == result.kpis["scenario_sha256"]
+        assert meta[b"gridtwin.version"].decode() == result.kpis["gridtwin_version"]
