@@ -73,16 +73,11 @@ def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
 
 def apply_for(m: GovernanceModel, case: Case, item: CaseTypeInfo) -> Process:
     """Gather the materials, apply through a channel, be approved on the spot or processed."""
-    env = m.env
-    if item.materials:
-        yield from gather_materials(m, case, [(item.department, i) for i in item.materials])
-    if not (yield from contact(m, case, item)):
-        return Outcome.ABANDONED
-    channel = m.channel_kinds[case.channel]
-    if m.u_at_intake() < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
-        m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, env.now)
-        return Outcome.RESOLVED
-    yield from fetch_shared(m, case, item.department)
+    outcome, channel = yield from _apply(
+        m, case, item, [(item.department, i) for i in item.materials]
+    )
+    if outcome is not None:
+        return outcome
     if channel in _PHONE:
         return (yield from route(m, case, item))
     yield from process(m, case, item, item.department)
@@ -92,16 +87,10 @@ def apply_for(m: GovernanceModel, case: Case, item: CaseTypeInfo) -> Process:
 def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
     """One application for a bundle of items ("one thing", 一件事), processed in parallel."""
     env = m.env
-    pairs = {i: (part.department, i) for part in bundle.bundle for i in part.materials}
-    if pairs:
-        yield from gather_materials(m, case, list(pairs.values()))
-    if not (yield from contact(m, case, bundle)):
-        return Outcome.ABANDONED
-    channel = m.channel_kinds[case.channel]
-    if m.u_at_intake() < bundle.on_spot_share and channel in _ON_SPOT_CHANNELS:
-        m.record(case.id, Stage.ON_SPOT, case.channel, bundle.department, env.now, env.now)
-        return Outcome.RESOLVED
-    yield from fetch_shared(m, case, bundle.department)
+    needs = {i: (part.department, i) for part in bundle.bundle for i in part.materials}
+    outcome, _ = yield from _apply(m, case, bundle, list(needs.values()))
+    if outcome is not None:
+        return outcome
     case.department = bundle.department
     jobs = [
         env.process(m.departments[part.department].process(case, part.handling() + m.entry_work()))
@@ -109,6 +98,28 @@ def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
     ]
     yield env.all_of(jobs)
     return Outcome.RESOLVED
+
+
+def _apply(
+    m: GovernanceModel, case: Case, item: CaseTypeInfo, needs: list[tuple[int, int]]
+) -> Process:
+    """Materials, channel, intake: ``(outcome, channel)``, the outcome None if it goes on.
+
+    It ends at intake when the resident gives up (abandoned) or the item is approved on the
+    spot (resolved); otherwise the lead department has fetched the shared materials and the
+    application goes on to processing.
+    """
+    env = m.env
+    if needs:
+        yield from gather_materials(m, case, needs)
+    if not (yield from contact(m, case, item)):
+        return Outcome.ABANDONED, None
+    channel = m.channel_kinds[case.channel]
+    if m.u_at_intake() < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
+        m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, env.now)
+        return Outcome.RESOLVED, channel
+    yield from fetch_shared(m, case, item.department)
+    return None, channel
 
 
 def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float) -> Process:
