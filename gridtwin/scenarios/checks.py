@@ -58,21 +58,16 @@ def cross_check(s: Scenario) -> list[Problem]:
     depts = sorted(s.departments)
     dept_list = ", ".join(depts)
 
+    def add(path: str, value: Any, message: str) -> None:
+        problems.append(Problem(path=path, value=value, message=message))
+
     def need_dept(path: str, dept: str | None) -> None:
         if dept is not None and dept not in s.departments:
-            problems.append(
-                Problem(path=path, value=dept, message=f"is not a department; allowed: {dept_list}")
-            )
+            add(path, dept, f"is not a department; allowed: {dept_list}")
 
     shares = sum(g.share for g in s.population.age_groups.values())
     if not math.isclose(shares, 1.0, abs_tol=1e-6):
-        problems.append(
-            Problem(
-                path="population.age_groups",
-                value=round(shares, 6),
-                message="shares must add up to 1",
-            )
-        )
+        add("population.age_groups", round(shares, 6), "shares must add up to 1")
     profiles = {"flat", *s.services.profiles}
     seen: set[str] = set()
     type_ids = {ct.id for ct in s.services.case_types}
@@ -83,30 +78,24 @@ def cross_check(s: Scenario) -> list[Problem]:
     for i, ct in enumerate(s.services.case_types):
         base = f"services.case_types[{i}]"
         if ct.id in seen:
-            problems.append(
-                Problem(path=f"{base}.id", value=ct.id, message="is used by another case type")
-            )
+            add(f"{base}.id", ct.id, "is used by another case type")
         seen.add(ct.id)
         if ct.profile not in profiles:
-            problems.append(
-                Problem(
-                    path=f"{base}.profile",
-                    value=ct.profile,
-                    message=f"is not a profile; allowed: {', '.join(sorted(profiles))}",
-                )
+            add(
+                f"{base}.profile",
+                ct.profile,
+                f"is not a profile; allowed: {', '.join(sorted(profiles))}",
             )
         if isinstance(ct, AdminItem):
             need_dept(f"{base}.lead_department", ct.lead_department)
             for j, part in enumerate(ct.bundle_of):
                 target = by_id.get(part)
                 if not isinstance(target, AdminItem) or target.bundle_of or part == ct.id:
-                    problems.append(
-                        Problem(
-                            path=f"{base}.bundle_of[{j}]",
-                            value=part,
-                            message="must name another admin item that is not a bundle; "
-                            f"allowed: {', '.join(sorted(plain_items - {ct.id}))}",
-                        )
+                    others = ", ".join(sorted(plain_items - {ct.id}))
+                    add(
+                        f"{base}.bundle_of[{j}]",
+                        part,
+                        f"must name another admin item that is not a bundle; allowed: {others}",
                     )
             for j, m in enumerate(ct.materials):
                 need_dept(f"{base}.materials[{j}].issuer", m.issuer)
@@ -122,56 +111,42 @@ def cross_check(s: Scenario) -> list[Problem]:
             for j, dept in enumerate(ct.joint_departments):
                 need_dept(f"{base}.joint_departments[{j}]", dept)
                 if dept == ct.department:
-                    problems.append(
-                        Problem(
-                            path=f"{base}.joint_departments[{j}]",
-                            value=dept,
-                            message="is the responsible department itself; list the others",
-                        )
+                    add(
+                        f"{base}.joint_departments[{j}]",
+                        dept,
+                        "is the responsible department itself; list the others",
                     )
             allowed = {ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL}
             _check_channels(problems, f"{base}.channels", ct.channels, allowed)
         elif isinstance(ct, HiddenNeed):
             need_dept(f"{base}.department", ct.department)
             if DiscoveryMode.RESIDENT in ct.discoverable_by:
-                problems.append(
-                    Problem(
-                        path=f"{base}.discoverable_by",
-                        value="resident",
-                        message="hidden needs are never reported; allowed: patrol, sensor",
-                    )
+                add(
+                    f"{base}.discoverable_by",
+                    "resident",
+                    "hidden needs are never reported; allowed: patrol, sensor",
                 )
         else:
             need_dept(f"{base}.department", ct.department)
             if ct.operator_resolution_share < 1 and ct.department is None:
-                problems.append(
-                    Problem(
-                        path=f"{base}.department",
-                        value=None,
-                        message="is needed when operator_resolution_share < 1",
-                    )
-                )
+                add(f"{base}.department", None, "is needed when operator_resolution_share < 1")
             allowed = {ChannelKind.HOTLINE, ChannelKind.CONSULTATION, ChannelKind.PORTAL}
             _check_channels(problems, f"{base}.channels", ct.channels, allowed)
     for j, surge in enumerate(s.services.surges):
         if surge.case_types != "all":
             for i, tid in enumerate(surge.case_types):
                 if tid not in type_ids:
-                    problems.append(
-                        Problem(
-                            path=f"services.surges[{j}].case_types[{i}]",
-                            value=tid,
-                            message=f"is not a case type; allowed: {', '.join(sorted(type_ids))}",
-                        )
+                    add(
+                        f"services.surges[{j}].case_types[{i}]",
+                        tid,
+                        f"is not a case type; allowed: {', '.join(sorted(type_ids))}",
                     )
     for tid in s.policies.channel_overrides:
         if tid not in type_ids:
-            problems.append(
-                Problem(
-                    path=f"policies.channel_overrides.{tid}",
-                    value=tid,
-                    message=f"is not a case type; allowed: {', '.join(sorted(type_ids))}",
-                )
+            add(
+                f"policies.channel_overrides.{tid}",
+                tid,
+                f"is not a case type; allowed: {', '.join(sorted(type_ids))}",
             )
     for j, (a, b) in enumerate(s.policies.data_sharing.pairs):
         need_dept(f"policies.data_sharing.pairs[{j}][0]", a)
@@ -183,31 +158,25 @@ def cross_check(s: Scenario) -> list[Problem]:
         admin_ids = {ct.id for ct in s.services.case_types if isinstance(ct, AdminItem)}
         for j, item in enumerate(items):
             if item not in admin_ids:
-                problems.append(
-                    Problem(
-                        path=f"channels.kiosk.items[{j}]",
-                        value=item,
-                        message=f"is not an admin item; allowed: {', '.join(sorted(admin_ids))}",
-                    )
+                add(
+                    f"channels.kiosk.items[{j}]",
+                    item,
+                    f"is not an admin item; allowed: {', '.join(sorted(admin_ids))}",
                 )
     w = s.channels.window
     if w.enabled and w.mode == "specialised" and not w.specialised_windows:
-        problems.append(
-            Problem(
-                path="channels.window.specialised_windows",
-                value={},
-                message="needs at least one department with windows in specialised mode",
-            )
+        add(
+            "channels.window.specialised_windows",
+            {},
+            "needs at least one department with windows in specialised mode",
         )
     if s.city.synthetic is not None:
         missing = [g.value for g in AgeGroup if g not in s.population.age_groups]
         if missing:
-            problems.append(
-                Problem(
-                    path="population.age_groups",
-                    value=sorted(s.population.age_groups),
-                    message=f"needs every age group; missing: {', '.join(missing)}",
-                )
+            add(
+                "population.age_groups",
+                sorted(s.population.age_groups),
+                f"needs every age group; missing: {', '.join(missing)}",
             )
     return problems
 
