@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from gridtwin.kpiformat import PROVENANCE, compare_kpis, flatten_kpis, format_value
 from gridtwin.scenarios.loader import (
     ScenarioError,
     builtin_names,
@@ -30,24 +31,13 @@ from gridtwin.scenarios.loader import (
 )
 from gridtwin.scenarios.schema import Scenario
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "format_value", "main", "print_kpis"]
 
 USER_ERROR = 2
 """Exit status for a mistake in the command or the scenario (as click's usage errors)."""
 INTERNAL_ERROR = 1
 """Exit status for a failure of the engine itself."""
 
-PROVENANCE = (
-    "seed",
-    "scenario_sha256",
-    "gridtwin_version",
-    "versions",
-    "horizon_days",
-    "warmup_days",
-    "wall_seconds",
-    "events_processed",
-)
-"""KPI keys that say what was run, shown last."""
 THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Cases", lambda k: k.startswith("cases_")),
@@ -335,11 +325,10 @@ def compare(base: Path, other: Path) -> None:
     for path in (base, other):
         file = path / "kpis.json" if path.is_dir() else path
         try:
-            loaded.append(dict(_flatten(json.loads(file.read_text(encoding="utf-8")))))
+            loaded.append(json.loads(file.read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             _fail([f"{file}: cannot read the KPIs of a run ({exc})"])
     a, b = loaded
-    skip = set(PROVENANCE) | {"versions"}
     console = Console()
     table = Table(
         "KPI",
@@ -351,61 +340,13 @@ def compare(base: Path, other: Path) -> None:
     )
     for column in table.columns[1:]:
         column.justify = "right"
-    for key, va in a.items():
-        if key.split(".")[0] in skip:
-            continue
-        vb = b.get(key)
-        leaf = _leaf(key)
-        table.add_row(
-            key, format_value(leaf, va), format_value(leaf, vb), _difference(leaf, va, vb)
-        )
+    for row in compare_kpis(a, b):
+        table.add_row(*row.texts())
     console.print(table)
-
-
-def _leaf(key: str) -> str:
-    """The name that says how a flattened KPI is formatted (its unit or kind)."""
-    if key.startswith("utilisation_by_department"):
-        return "utilisation_share"
-    return key.split(".")[-1] if key.startswith("kpis_by_age_group") else key.split(".")[0]
-
-
-def _difference(key: str, a: Any, b: Any) -> str:
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
-    if not numbers:
-        return ""
-    if key.endswith(("_rate", "_share")) or key.startswith("share_") or "_within_" in key:
-        return f"{(b - a) * 100:+.1f} pp"
-    text = format_value(key, b - a)
-    return text if text.startswith("-") else f"+{text}"
 
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
-
-
-def format_value(key: str, value: Any) -> str:
-    """Format one KPI for reading: rates and shares as percentages, times with units."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if key.endswith(("_rate", "_share")) or key.startswith("share_") or "_within_" in key:
-        return f"{value:.1%}"
-    units = {"_s": "s", "_min": "min", "_h": "h", "_days": "days", "_seconds": "s"}
-    for suffix, unit in units.items():
-        if key.endswith(suffix):
-            return f"{value:,.2f} {unit}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.3f}"
-
-
-def _flatten(kpis: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in kpis.items():
-        if isinstance(value, Mapping):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = None) -> None:
@@ -426,7 +367,7 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
     main = Table("KPI", "value", title=title, box=style, title_justify="left")
     main.columns[1].justify = "right"
     for heading, belongs in SECTIONS:
-        rows = [(k, v) for k, v in _flatten(rest) if belongs(k.split(".")[0])]
+        rows = [(k, v) for k, v in flatten_kpis(rest) if belongs(k.split(".")[0])]
         rest = {k: v for k, v in rest.items() if not belongs(k)}
         if rows:
             main.add_row(Text(heading, style="bold"), "", end_section=False)

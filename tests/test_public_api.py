@@ -25,6 +25,8 @@ PACKAGES = [
     "gridtwin.experiments",
     "gridtwin.viz",
     "gridtwin.runner",
+    "gridtwin.kpiformat",
+    "gridtwin.experiments.stats",
 ]
 
 
