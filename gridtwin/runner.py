@@ -8,10 +8,7 @@ log, hourly series and per-cell figures, which :meth:`RunResult.write` saves.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +26,7 @@ import gridtwin
 from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
+from gridtwin.rundir import MANIFEST, write_run
 from gridtwin.scenarios.loader import load_scenario, scenario_sha256, scenario_to_yaml
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, Scenario
 from gridtwin.sim.cases import Outcome
@@ -46,8 +44,9 @@ OUTPUT_FILES = (
     "cells.parquet",
     "cases.parquet",
     "scenario.yaml",
+    MANIFEST,
 )
-"""What :meth:`RunResult.write` writes."""
+"""What :meth:`RunResult.write` writes (``events.csv`` too on request)."""
 
 
 @dataclass(frozen=True)
@@ -83,23 +82,28 @@ class RunResult:
     def _stamped(self, table: pa.Table) -> pa.Table:
         return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.provenance()})
 
-    def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
-        """Save the outputs into ``out_dir``.
+    def write(self, out_dir: str | Path, csv: bool = False, overwrite: bool = False) -> list[Path]:
+        """Save the outputs into the run folder ``out_dir``, whole or not at all.
 
-        Files are first written to a temporary folder beside it and then moved in one by one,
-        so an interrupted write never leaves a half-written file under an expected name.
+        The files and the manifest ``run.json`` are written into a temporary folder beside
+        ``out_dir``, which then takes its place in one step (see :mod:`gridtwin.rundir`): the
+        folder is always the complete old run or the complete new one.
 
         Args:
-            out_dir: The folder (created if needed).
+            out_dir: The folder (created if needed). It must be new, empty or, with
+                ``overwrite``, an earlier run.
             csv: Also write ``events.csv``.
+            overwrite: Replace an earlier run in ``out_dir``.
 
         Returns:
-            The paths written.
+            The paths written, ``run.json`` last.
+
+        Raises:
+            RunFolderError: If ``out_dir`` cannot be written, holds something that is not a
+                run, or holds an earlier run and ``overwrite`` is false.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".gridtwin-", dir=out))
-        try:
+
+        def write_files(tmp: Path) -> list[str]:
             (tmp / "kpis.json").write_text(self.kpis_json(), encoding="utf-8")
             for name, table in (
                 ("events", self.events),
@@ -109,19 +113,25 @@ class RunResult:
             ):
                 pq.write_table(self._stamped(table), tmp / f"{name}.parquet")
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
-            names = list(OUTPUT_FILES)
+            names = [n for n in OUTPUT_FILES if n != MANIFEST]
             if csv:
                 pacsv.write_csv(
                     self.events.cast(_plain_schema(self.events.schema)), tmp / "events.csv"
                 )
                 names.append("events.csv")
-            written = []
-            for name in names:
-                os.replace(tmp / name, out / name)
-                written.append(out / name)
-            return written
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            return names
+
+        k = self.kpis
+        about = {
+            "scenario": self.scenario.name,
+            "seed": k["seed"],
+            "scenario_sha256": k["scenario_sha256"],
+            "gridtwin_version": k["gridtwin_version"],
+            "versions": k["versions"],
+            "horizon_days": k["horizon_days"],
+            "warmup_days": k["warmup_days"],
+        }
+        return write_run(out_dir, write_files, about, overwrite=overwrite)
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
