@@ -12,9 +12,11 @@ from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
 __all__ = [
     "RESIDENT_CHANNELS",
     "AgeGroup",
+    "MAX_DAYS",
     "Beta",
     "CalendarSpec",
     "CaseKind",
+    "Coefficient",
     "ChannelKind",
     "DiscoveryMode",
     "Identifier",
@@ -24,6 +26,10 @@ __all__ = [
 ]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Coefficient = Annotated[float, Field(ge=-50.0, le=50.0)]
+"""A logit coefficient: exp() of sums of these stays finite."""
+MAX_DAYS = 3660.0
+"""Longest horizon, and bound of every day count (ten years)."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -102,14 +108,16 @@ class SharingMode(StrEnum):
 class StrictModel(BaseModel):
     """Base for every scenario part: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class Beta(StrictModel):
     """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
 
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
+    a: float = Field(gt=0, le=10_000)
+    b: float = Field(gt=0, le=10_000)
 
     @property
     def mean(self) -> float:
