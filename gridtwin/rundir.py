@@ -213,6 +213,9 @@ def prepare(out: str | Path, overwrite: bool = False) -> Path:
     target = Path(out).expanduser().absolute()
     if target.exists() and not target.is_dir():
         raise RunFolderError(f"--out {out}: is a file; give a folder (it is created if missing)")
+    above = next((p for p in target.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise RunFolderError(f"--out {out}: {above} is a file, so the folder cannot be created")
     try:
         _clean_up(target.parent, target)
         target.mkdir(parents=True, exist_ok=True)

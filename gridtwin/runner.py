@@ -27,8 +27,14 @@ from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
 from gridtwin.rundir import MANIFEST, write_run
-from gridtwin.scenarios.loader import load_scenario, scenario_sha256, scenario_to_yaml
+from gridtwin.scenarios.loader import (
+    ScenarioError,
+    load_scenario,
+    scenario_sha256,
+    scenario_to_yaml,
+)
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, Scenario
+from gridtwin.scenarios.size import estimate_size, size_problem
 from gridtwin.sim.cases import Outcome
 from gridtwin.sim.cells import cell_figures
 from gridtwin.sim.eventlog import dictionary_column, events_table
@@ -151,7 +157,9 @@ def versions() -> dict[str, str]:
     }
 
 
-def _resolve(scenario: Scenario | str | Path, seed: int | None, days: float | None) -> Scenario:
+def _resolve(
+    scenario: Scenario | str | Path, seed: int | None, days: float | None, allow_large: bool
+) -> Scenario:
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     changes: dict[str, Any] = {}
@@ -165,6 +173,10 @@ def _resolve(scenario: Scenario | str | Path, seed: int | None, days: float | No
         data = scenario.model_dump(mode="json", by_alias=True)
         data["run"].update(changes)
         scenario = Scenario.model_validate(data)
+    if not allow_large:
+        problem = size_problem(estimate_size(scenario))
+        if problem is not None:
+            raise ScenarioError([problem], source=scenario.name)
     return scenario
 
 
@@ -209,7 +221,10 @@ def _kpis(
 
 
 def simulate(
-    scenario: Scenario, seed: int | None = None, base_dir: Path | None = None
+    scenario: Scenario,
+    seed: int | None = None,
+    base_dir: Path | None = None,
+    allow_large: bool = False,
 ) -> dict[str, Any]:
     """Run once and return the KPIs only: the pure function experiments map over seeds.
 
@@ -217,8 +232,12 @@ def simulate(
         scenario: A validated scenario (cheap to pickle to a worker process).
         seed: Overrides ``scenario.run.seed``.
         base_dir: Where relative paths in the scenario are resolved.
+        allow_large: Run even if the size estimate says it would not fit on this machine.
+
+    Raises:
+        ScenarioError: If the run would not fit (see :mod:`gridtwin.scenarios.size`).
     """
-    scenario = _resolve(scenario, seed, None)
+    scenario = _resolve(scenario, seed, None, allow_large)
     model, wall = _execute(scenario, None, base_dir)
     return _kpis(model, model.cases.arrays(), model.log.arrays(), wall)
 
@@ -229,6 +248,7 @@ def run(
     days: float | None = None,
     progress: Callable[[float], None] | None = None,
     base_dir: Path | None = None,
+    allow_large: bool = False,
 ) -> RunResult:
     """Run a scenario and keep everything it produced.
 
@@ -238,12 +258,14 @@ def run(
         days: Overrides ``run.horizon_days`` (the warm-up is dropped if it no longer fits).
         progress: Called with the fraction of simulated time done, once a simulated day.
         base_dir: Where relative paths in the scenario are resolved.
+        allow_large: Run even if the size estimate says it would not fit on this machine.
 
     Raises:
-        ScenarioError: If the scenario (or an override) is invalid.
+        ScenarioError: If the scenario (or an override) is invalid, or the run would not fit
+            on this machine (see :mod:`gridtwin.scenarios.size`).
         ConservationError: If a case was lost: the run is wrong.
     """
-    scenario = _resolve(scenario, seed, days)
+    scenario = _resolve(scenario, seed, days, allow_large)
     model, wall = _execute(scenario, progress, base_dir)
     cases = model.cases.arrays()
     events = model.log.arrays()
