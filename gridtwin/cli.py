@@ -192,13 +192,7 @@ def run(
 ) -> None:
     """Simulate SCENARIO (a built-in name or a YAML file; default: district)."""
     data, base_dir = _read(scenario)
-    overrides = list(sets)
-    if seed is not None:
-        overrides.append(f"run.seed={seed}")
-    if days is not None:
-        overrides.append(f"run.horizon_days={days}")
-        overrides = _drop_warmup_if_longer(data, overrides, days)
-    s = _validate(scenario, data, base_dir, overrides)
+    s = _validate(scenario, data, base_dir, _run_overrides(data, sets, seed, days))
     if not allow_large:
         problem = size_problem(estimate_size(s))
         if problem is not None:
@@ -218,6 +212,19 @@ def run(
     if out is not None:
         result.write(out, csv=csv, overwrite=overwrite)
         click.echo(f"results written to {out}", err=True)
+
+
+def _run_overrides(
+    data: dict[str, Any], sets: Sequence[str], seed: str | None, days: str | None
+) -> list[str]:
+    """``--set`` items with ``--seed`` and ``--days`` added as overrides of ``run``."""
+    overrides = list(sets)
+    if seed is not None:
+        overrides.append(f"run.seed={seed}")
+    if days is not None:
+        overrides.append(f"run.horizon_days={days}")
+        overrides = _drop_warmup_if_longer(data, overrides, days)
+    return overrides
 
 
 def _drop_warmup_if_longer(data: dict[str, Any], overrides: list[str], days: str) -> list[str]:
@@ -260,6 +267,8 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]
 
 @cli.command()
 @click.argument("file", metavar="FILE")
+@click.option("--seed", metavar="N", help="Random seed to check (sets run.seed).")
+@click.option("--days", metavar="D", help="Days to check (sets run.horizon_days).")
 @click.option(
     "--set",
     "sets",
@@ -267,14 +276,14 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]
     metavar="PATH=VALUE",
     help="Override a scenario value before validating (repeatable).",
 )
-def validate(file: str, sets: tuple[str, ...]) -> None:
+def validate(file: str, seed: str | None, days: str | None, sets: tuple[str, ...]) -> None:
     """Check FILE (a YAML file or a built-in name) and list every problem.
 
     Checks everything a run would (a GeoJSON city included) and tells the run's estimated
     size: cases, events, memory and time.
     """
     data, base_dir = _read(file)
-    s = _validate(file, data, base_dir, sets)
+    s = _validate(file, data, base_dir, _run_overrides(data, sets, seed, days))
     estimate = estimate_size(s)
     click.echo(
         f"ok: {s.name} ({len(s.services.case_types)} case types, {len(s.departments)} "

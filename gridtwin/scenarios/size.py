@@ -28,6 +28,7 @@ __all__ = [
     "available_memory",
     "estimate_size",
     "expected_cases",
+    "parse_bytes",
     "size_problem",
 ]
 
@@ -168,8 +169,12 @@ def estimate_size(s: Scenario) -> SizeEstimate:
     return SizeEstimate(cases, events, memory, events / EVENTS_PER_SECOND)
 
 
-def available_memory() -> float:
-    """Memory this machine can give a run now, in bytes (``MemAvailable`` on Linux)."""
+MEMORY_VARIABLE = "GRIDTWIN_MAX_MEMORY"
+"""Environment variable that caps the memory a run may count on (``8GB``, ``512MB``, bytes)."""
+_UNITS = {"": 1.0, "B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+
+def _meminfo_available() -> float:
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -183,6 +188,50 @@ def available_memory() -> float:
         return float("inf")
 
 
+def _cgroup_room() -> float:
+    """Memory left under this process's cgroup (v2) limit; inf where there is none."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text(encoding="ascii").strip()
+        return float("inf") if limit == "max" else max(0.0, float(limit) - float(used))
+    except (OSError, ValueError):
+        return float("inf")
+
+
+def parse_bytes(text: str) -> float:
+    """``"8GB"``, ``"512 MB"`` or ``"1000000"`` as bytes.
+
+    Raises:
+        ValueError: If the text is not a positive size.
+    """
+    t = text.strip().upper().replace(" ", "").removesuffix("IB").removesuffix("B")
+    number = t.rstrip("KMGT")
+    unit = (t[len(number) :] + "B") if t[len(number) :] else ""
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise ValueError(
+            f"{text!r} is not a size; write e.g. 8GB, 512MB or a number of bytes"
+        ) from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{text!r} is not a positive size")
+    return value
+
+
+def available_memory() -> float:
+    """Memory a run can count on now, in bytes.
+
+    The least of ``MemAvailable`` (Linux), the room under the process's cgroup limit, and
+    :data:`MEMORY_VARIABLE` when it is set.
+
+    Raises:
+        ValueError: If :data:`MEMORY_VARIABLE` is set to something that is not a size.
+    """
+    room = min(_meminfo_available(), _cgroup_room())
+    cap = os.environ.get(MEMORY_VARIABLE)
+    return room if not cap else min(room, parse_bytes(cap))
+
+
 def size_problem(estimate: SizeEstimate, memory: float | None = None) -> Problem | None:
     """Why a run of this size would not fit (None when it fits).
 
@@ -190,10 +239,17 @@ def size_problem(estimate: SizeEstimate, memory: float | None = None) -> Problem
         estimate: The run's estimate.
         memory: Bytes available (default: :func:`available_memory`).
     """
-    memory = available_memory() if memory is None else memory
+    if memory is None:
+        try:
+            memory = available_memory()
+        except ValueError as exc:
+            return Problem(path=MEMORY_VARIABLE, message=str(exc))
     reasons = []
     if estimate.memory_bytes > MEMORY_SHARE * memory:
-        reasons.append(f"needs more memory than this machine has free ({_bytes(memory)})")
+        reasons.append(
+            f"needs more memory than a run can count on here ({_bytes(memory)} free; "
+            f"{MEMORY_VARIABLE} lowers that)"
+        )
     if estimate.seconds > MAX_SECONDS:
         reasons.append("would run for more than a day")
     if not reasons:
