@@ -2,7 +2,7 @@
 
 One inquiry type reaches the twin only through the hotline, arrivals are a homogeneous Poisson
 process (flat profile, no apply delay), talk times are exponential, seats are constant and
-nobody hangs up (patience 10^9 s). The hotline is then an M/M/c FCFS queue, for which the
+nobody hangs up (patience 10^7 s, 115 days). The hotline is then an M/M/c FCFS queue, for which the
 probability of waiting and the mean wait are known in closed form (Erlang C). The replications'
 99% t-confidence intervals must contain the analytic values.
 """
@@ -76,7 +76,7 @@ def mmc_scenario(days: float, warmup: float, seats: int = SEATS, rho: float = RH
         enabled=True,
         seats=seats,
         talk_time_s={"dist": "exponential", "mean": TALK_MEAN_S},
-        patience_s={"dist": "fixed", "value": 1e9},
+        patience_s={"dist": "fixed", "value": 1e7},  # 115 days: nobody hangs up
         retry_probability=0.0,
     )
     for name in OTHER_CHANNELS:
