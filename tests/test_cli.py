@@ -271,3 +271,55 @@ def test_console_script_is_installed_and_runs():
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "gridtwin" in done.stdout
+
+
+# ------------------------------------------------------------------------------ run folders
+def test_out_that_cannot_be_written_fails_before_the_run(runner):
+    done = invoke(runner, "run", TINY, "--days", "1", "--out", "/proc/gridtwin-out")
+    assert done.exit_code == 2
+    assert "cannot be written" in done.stderr
+    assert "cases_total" not in done.stdout  # refused before simulating
+
+
+def test_out_holding_other_files_is_refused(runner, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    done = invoke(runner, "run", TINY, "--days", "1", "--out", tmp_path)
+    assert done.exit_code == 2
+    assert "is not empty and is not a gridtwin run (it holds notes.txt)" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_an_earlier_run_needs_overwrite_and_changed_files_are_refused(runner, tmp_path):
+    out = tmp_path / "run"
+    assert invoke(runner, "run", TINY, "--days", "1", "--out", out).exit_code == 0
+    before = (out / "kpis.json").read_bytes()
+    again = invoke(runner, "run", TINY, "--days", "1", "--seed", "9", "--out", out)
+    assert again.exit_code == 2 and "--overwrite" in again.stderr
+    assert (out / "kpis.json").read_bytes() == before
+    replaced = invoke(runner, "run", TINY, "--days", "1", "--seed", "9", "--out", out,
+                      "--overwrite")
+    assert replaced.exit_code == 0
+    assert '"seed": 9' in (out / "kpis.json").read_text()
+    with (out / "cases.parquet").open("ab") as fh:
+        fh.write(b"x")
+    for command in (["trace", out], ["compare", out, out]):
+        done = invoke(runner, *command)
+        assert done.exit_code == 2
+        assert "incomplete or changed run: cases.parquet has" in done.stderr
+
+
+def test_a_bug_prints_one_line_and_saves_the_traceback(runner, monkeypatch):
+    import gridtwin.runner
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("deliberate")
+
+    monkeypatch.setattr(gridtwin.runner, "run", broken)
+    done = runner.invoke(cli, ["run", str(TINY), "--days", "1"])
+    assert done.exit_code == 1
+    line, = done.stderr.splitlines()
+    assert line.startswith("error: internal error (a bug in gridtwin, not in your input): "
+                           "ZeroDivisionError: deliberate; the full traceback is in ")
+    saved = Path(line.rsplit(" ", 1)[1])
+    assert "Traceback" in saved.read_text() and "deliberate" in saved.read_text()
+    saved.unlink()
