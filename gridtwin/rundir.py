@@ -36,6 +36,7 @@ from typing import Any
 __all__ = [
     "FORMAT",
     "MANIFEST",
+    "RUN_FILES",
     "RunFolderError",
     "is_run_folder",
     "prepare",
@@ -48,17 +49,16 @@ MANIFEST = "run.json"
 FORMAT = "gridtwin-run"
 """The manifest's ``format`` value (with ``format_version``)."""
 FORMAT_VERSION = 1
-LEGACY_FILES = frozenset(
-    {
-        "kpis.json",
-        "events.parquet",
-        "timeseries.parquet",
-        "cells.parquet",
-        "cases.parquet",
-        "scenario.yaml",
-        "events.csv",
-    }
+RUN_FILES = (
+    "kpis.json",
+    "events.parquet",
+    "timeseries.parquet",
+    "cells.parquet",
+    "cases.parquet",
+    "scenario.yaml",
 )
+"""The output files of every run folder (``events.csv`` too on request), manifest aside."""
+LEGACY_FILES = frozenset({*RUN_FILES, "events.csv"})
 """Files a run folder written before manifests existed may hold (and nothing else)."""
 _TEMP = ".gridtwin-"
 _TEMP_NAME = re.compile(r"^\.gridtwin-(tmp|old)-(?P<pid>\d+)-(?P<name>.*)-[a-z0-9_]{8}$")
@@ -210,7 +210,7 @@ def prepare(out: str | Path, overwrite: bool = False) -> Path:
         RunFolderError: ``out`` is a file, cannot be created or written, holds an earlier run
             (without ``overwrite``) or holds something that is not a gridtwin run.
     """
-    target = Path(out).expanduser().absolute()
+    target = Path(out).expanduser().resolve()
     if target.exists() and not target.is_dir():
         raise RunFolderError(f"--out {out}: is a file; give a folder (it is created if missing)")
     above = next((p for p in target.parents if p.exists()), None)

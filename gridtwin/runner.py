@@ -26,7 +26,7 @@ import gridtwin
 from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
-from gridtwin.rundir import MANIFEST, write_run
+from gridtwin.rundir import MANIFEST, RUN_FILES, write_run
 from gridtwin.scenarios.loader import (
     ScenarioError,
     load_scenario,
@@ -43,15 +43,7 @@ from gridtwin.sim.timeseries import hourly_series
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run", "simulate"]
 
-OUTPUT_FILES = (
-    "kpis.json",
-    "events.parquet",
-    "timeseries.parquet",
-    "cells.parquet",
-    "cases.parquet",
-    "scenario.yaml",
-    MANIFEST,
-)
+OUTPUT_FILES = (*RUN_FILES, MANIFEST)
 """What :meth:`RunResult.write` writes (``events.csv`` too on request)."""
 
 
@@ -119,7 +111,7 @@ class RunResult:
             ):
                 pq.write_table(self._stamped(table), tmp / f"{name}.parquet")
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
-            names = [n for n in OUTPUT_FILES if n != MANIFEST]
+            names = list(RUN_FILES)
             if csv:
                 pacsv.write_csv(
                     self.events.cast(_plain_schema(self.events.schema)), tmp / "events.csv"
