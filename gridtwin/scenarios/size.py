@@ -35,7 +35,7 @@ __all__ = [
 DAYS_PER_YEAR = 365.0
 EVENTS_PER_CASE = 6.0
 """SimPy events per case (contact delay, intake, dispatch, trips, processing...)."""
-EVENTS_PER_WORKER_DAY = 33.0
+EVENTS_PER_WORKER_DAY = 13.0
 """SimPy events per grid worker per simulated day (visits and travel)."""
 BASE_BYTES = 250e6
 """Interpreter, libraries and the built model before any case."""
