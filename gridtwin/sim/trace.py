@@ -299,7 +299,7 @@ def _discovery(case: Mapping[str, Any], steps: Sequence[Step]) -> tuple[str, str
         return "nobody yet", "Nobody has reported or found it by the end of the run."
     after = _duration(float(reported) - arise)
     if channel == "patrol":
-        return "a grid worker (网格员)", f"A grid worker on patrol finds it, {after} after it arose."
+        return "a grid worker (网格员)", f"A grid worker on patrol finds it {after} after it arose."
     if channel == "sensor":
         if case.get("kind") == "hidden":
             return "a smart water meter (水管家)", (
