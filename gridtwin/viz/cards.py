@@ -36,6 +36,8 @@ class Better(StrEnum):
 
     HIGHER = "higher"
     LOWER = "lower"
+    NEITHER = "neither"
+    """Volumes and utilisation: a change is neither good nor bad in itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +65,14 @@ CARDS = (
 """The cards of the Run page, in order."""
 
 _LOWER = ("_h", "_s", "_min", "_mean", "abandon_rate", "misrouted_share", "open_at_end")
+_NEITHER = ("utilisation_", "cases_by_", "cases_total", "hotline_calls", "online_share")
 
 
 def better_of(key: str) -> Better:
-    """Whether more of a (flattened) KPI is better: rates and shares up, times and waits down."""
+    """Whether more of a KPI is better: rates up, times and waits down, volumes neither."""
     leaf = key.split(".")[-1]
+    if key.startswith(_NEITHER) or leaf == "cases":
+        return Better.NEITHER
     for spec in CARDS:
         if spec.key == leaf:
             return spec.better

@@ -250,8 +250,10 @@ class Batch:
         out = []
         for result in self.results:
             value = dict(flatten_kpis(result.kpis)).get(key)
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            out.append(float(value) if ok else float("nan"))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out.append(float(value))
+            else:
+                out.append(float("nan"))
         return out
 
     def per_replication(self, table: Callable[[RunResult], pa.Table]) -> pd.DataFrame:
