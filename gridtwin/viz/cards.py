@@ -104,7 +104,10 @@ class Card:
         iv = self.interval
         if iv.n < 2 or math.isnan(iv.low):
             return "one replication: no interval" if iv.n == 1 else "no data"
-        lo, hi = format_value(self.spec.key, iv.low), format_value(self.spec.key, iv.high)
+        # every card is a count, a time or a share: the interval is shown within its range
+        low = max(iv.low, 0.0)
+        high = min(iv.high, 1.0) if is_share(self.spec.key) else iv.high
+        lo, hi = format_value(self.spec.key, low), format_value(self.spec.key, high)
         return f"{iv.level:.0%} CI {lo} – {hi}"
 
     @property

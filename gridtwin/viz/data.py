@@ -332,7 +332,7 @@ def run_batch(
     label: str = "",
     overrides: Sequence[str] = (),
     source: str = "",
-    progress: Callable[[float, str], None] | None = None,
+    progress: Callable[[float, str], object] | None = None,
     should_stop: Callable[[], bool] | None = None,
     cache: RunCache | None = None,
 ) -> Batch:

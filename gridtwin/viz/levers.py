@@ -192,9 +192,7 @@ _FIXED: tuple[Lever, ...] = (
         100,
         1,
     ),
-    Lever(
-        "channels.kiosk.enabled", "Self-service kiosks open", _C, _B, "", "24 h terminals."
-    ),
+    Lever("channels.kiosk.enabled", "Self-service kiosks open", _C, _B, "", "24 h terminals."),
     Lever("channels.kiosk.sites", "Kiosk sites", _C, _I, "sites", "Places with kiosks.", 1, 500, 1),
     Lever(
         "channels.kiosk.terminals",
@@ -501,7 +499,7 @@ def lifecycle_dot() -> str:
         "digraph lifecycle {",
         "  rankdir=LR; bgcolor=transparent;",
         '  node [shape=box, style="rounded,filled", fillcolor="#e8f0fe", fontname=Helvetica];',
-        "  edge [color=\"#555555\"];",
+        '  edge [color="#555555"];',
     ]
     stages = list(JourneyStage)
     for stage in stages:

@@ -90,9 +90,7 @@ def cell_frame(city: CityGrid, results: tuple[RunResult, ...], figure: Figure) -
     for f in FIGURES:
         values = means[f.column].to_numpy(dtype=float)
         frame[f.column] = values
-        frame[f"{f.column}_text"] = [
-            f.fmt.format(v) if math.isfinite(v) else "-" for v in values
-        ]
+        frame[f"{f.column}_text"] = [f.fmt.format(v) if math.isfinite(v) else "-" for v in values]
     frame["colour"] = _colours(frame[figure.column].to_numpy(dtype=float))
     frame["replications"] = len(results)
     return frame
