@@ -1,6 +1,6 @@
 """The Streamlit viewer: what-if runs for planners, comparisons with uncertainty, case journeys.
 
-Start it with ``gridtwin viewer [RUN_DIR]``. The pages (``pages/``) only lay out; what they
+Start it with ``gridtwin viewer [RUN_DIR]``. The pages (``views/``) only lay out; what they
 show is computed by plain modules tested without Streamlit:
 
 - :mod:`~gridtwin.viz.data`: scenario sources and validation, runs with replications, the

@@ -1,7 +1,8 @@
 """The viewer's entry point: ``gridtwin viewer`` runs ``streamlit run`` on this file.
 
-It only sets up the page menu and the URL; each page lives in ``pages/`` and lays out what the
-plain modules of :mod:`gridtwin.viz` compute.
+It only sets up the page menu and the URL. Each page lives in ``views/`` (a ``pages/`` folder
+would be listed by Streamlit on its own) and lays out what the plain modules of
+:mod:`gridtwin.viz` compute.
 """
 
 from __future__ import annotations

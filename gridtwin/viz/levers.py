@@ -497,7 +497,7 @@ def lifecycle_dot() -> str:
     """The case life cycle as a Graphviz diagram, with each lever group beside its stages."""
     lines = [
         "digraph lifecycle {",
-        "  rankdir=LR; bgcolor=transparent;",
+        "  rankdir=TB; bgcolor=transparent; nodesep=0.4; ranksep=0.25;",
         '  node [shape=box, style="rounded,filled", fillcolor="#e8f0fe", fontname=Helvetica];',
         '  edge [color="#555555"];',
     ]

@@ -136,7 +136,7 @@ def sites_frame(city: CityGrid, scenario: Scenario, result: RunResult) -> pd.Dat
 
 def _zoom(frame: pd.DataFrame) -> float:
     span = max(float(np.ptp(frame["lon"])), float(np.ptp(frame["lat"])), 1e-3)
-    return float(np.clip(math.log2(360.0 / span) - 1.2, 3, 17))
+    return float(np.clip(math.log2(360.0 / span) - 0.2, 3, 17))
 
 
 def deck(

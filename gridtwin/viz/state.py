@@ -58,13 +58,13 @@ __all__ = [
 ]
 
 PAGES = (
-    ("overview", "Overview", "pages/overview.py"),
-    ("scenario", "Scenario", "pages/scenario.py"),
-    ("run", "Run", "pages/run.py"),
-    ("map", "Map", "pages/map.py"),
-    ("dynamics", "Dynamics", "pages/dynamics.py"),
-    ("compare", "Compare", "pages/compare.py"),
-    ("journey", "Case journey", "pages/journey.py"),
+    ("overview", "Overview", "views/overview.py"),
+    ("scenario", "Scenario", "views/scenario.py"),
+    ("run", "Run", "views/run.py"),
+    ("map", "Map", "views/map.py"),
+    ("dynamics", "Dynamics", "views/dynamics.py"),
+    ("compare", "Compare", "views/compare.py"),
+    ("journey", "Case journey", "views/journey.py"),
 )
 """URL path, title and file of each page, in the menu's order."""
 

@@ -180,7 +180,7 @@ else:
 left, right = st.columns(2)
 if left.button("Run this scenario", type="primary", disabled=bool(problems), key="run_scenario"):
     st.session_state["run_requested"] = True
-    st.switch_page("pages/run.py")
+    st.switch_page("views/run.py")
 if edited is not None:
     right.download_button(
         "Download the edited scenario (YAML)",
