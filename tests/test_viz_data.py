@@ -55,9 +55,9 @@ TINY = Path(__file__).parent / "data" / "tiny.yaml"
 
 
 def tiny_with(*overrides: str, days: float = 10, seed: int = 3):
-    scenario, problems = load(Source("upload", "tiny.yaml", TINY), [
-        *overrides, *run_overrides(seed, days, 0)
-    ])
+    scenario, problems = load(
+        Source("upload", "tiny.yaml", TINY), [*overrides, *run_overrides(seed, days, 0)]
+    )
     assert not problems, problems
     assert scenario is not None
     return scenario
@@ -137,8 +137,9 @@ def test_replications_run_consecutive_seeds(batch):
     rows = batch.kpi_rows()
     assert [r["replication"] for r in rows] == [0, 1, 2]
     # the seed is part of the resolved scenario: each replication has its own hash
-    assert [r["scenario_sha256"] for r in rows] == [r.kpis["scenario_sha256"] for r in
-                                                    batch.results]
+    assert [r["scenario_sha256"] for r in rows] == [
+        r.kpis["scenario_sha256"] for r in batch.results
+    ]
     assert rows[0]["scenario_sha256"] == batch.sha256
     assert len(set(batch.values("cases_total"))) > 1  # different seeds, different runs
 
@@ -260,8 +261,9 @@ def series_table(values: dict[str, np.ndarray]) -> pa.Table:
     rows = []
     for key, v in values.items():
         series = "backlog" if key == "all" else "queue"
-        rows += [{"hour": h, "series": series, "key": key, "value": float(x)} for h, x in
-                 enumerate(v)]
+        rows += [
+            {"hour": h, "series": series, "key": key, "value": float(x)} for h, x in enumerate(v)
+        ]
     return pa.Table.from_pylist(rows)
 
 
@@ -293,8 +295,12 @@ def test_map_cells_sites_and_no_base_map(batch):
     assert list(cells["cell"]) == list(city.community_ids)
     assert all(len(c) == 4 for c in cells["colour"])
     assert cells["cases"].sum() == pytest.approx(
-        np.mean([r.cells.to_pandas().query("level == 'community'")["cases"].sum()
-                 for r in batch.results])
+        np.mean(
+            [
+                r.cells.to_pandas().query("level == 'community'")["cases"].sum()
+                for r in batch.results
+            ]
+        )
     )
     sites = sites_frame(city, batch.scenario, batch.results[0])
     assert (sites["kind"] == "service hall").sum() == batch.scenario.channels.window.halls
@@ -336,9 +342,14 @@ def test_compare_pairs_by_seed_and_names_the_winner(batch):
 def test_viewer_command_is_headless_local_and_offline(folder, tmp_path):
     argv, env = viewer_command(folder, 8599, "127.0.0.1")
     text = " ".join(argv)
-    for part in ("streamlit run", "--server.headless true", "--browser.gatherUsageStats false",
-                 "--server.fileWatcherType none", "--server.address 127.0.0.1",
-                 "--server.port 8599"):
+    for part in (
+        "streamlit run",
+        "--server.headless true",
+        "--browser.gatherUsageStats false",
+        "--server.fileWatcherType none",
+        "--server.address 127.0.0.1",
+        "--server.port 8599",
+    ):
         assert part in text
     assert env[OPEN_ENV] == str(folder.resolve())
     _, plain = viewer_command(None, 8599, "127.0.0.1")

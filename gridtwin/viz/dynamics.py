@@ -102,7 +102,7 @@ def line_chart(wide: pd.DataFrame, title: str, y_title: str) -> go.Figure:
         template="plotly_white",
         height=360,
         margin={"l": 40, "r": 10, "t": 50, "b": 40},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": -0.25},
     )
     return fig
 

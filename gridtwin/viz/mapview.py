@@ -134,9 +134,12 @@ def sites_frame(city: CityGrid, scenario: Scenario, result: RunResult) -> pd.Dat
     return frame
 
 
-def _zoom(frame: pd.DataFrame) -> float:
-    span = max(float(np.ptp(frame["lon"])), float(np.ptp(frame["lat"])), 1e-3)
-    return float(np.clip(math.log2(360.0 / span) - 0.2, 3, 17))
+def _zoom(frame: pd.DataFrame, height: int) -> float:
+    """The web-mercator zoom at which the cells fill about two thirds of ``height`` pixels."""
+    lat = math.radians(float(frame["lat"].mean()))
+    span = max(float(np.ptp(frame["lon"])), float(np.ptp(frame["lat"])) / math.cos(lat), 1e-3)
+    # at zoom z, 256 * 2**z pixels span 360 degrees of longitude
+    return float(np.clip(math.log2(height * 0.65 * 360.0 / (256.0 * span)), 3, 17))
 
 
 def deck(
@@ -201,7 +204,7 @@ def deck(
     view = pdk.ViewState(
         longitude=float(cells["lon"].mean()),
         latitude=float(cells["lat"].mean()),
-        zoom=_zoom(cells),
+        zoom=_zoom(cells, height),
     )
     tooltip = {
         "html": "<b>{cell}</b> {name}<br/>{kind}cases: {cases_text}<br/>"

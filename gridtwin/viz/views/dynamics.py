@@ -50,7 +50,17 @@ with left:
     backlog = window(series_table, "backlog", (lo, hi))
     st.plotly_chart(line_chart(backlog, SERIES["backlog"], "open cases"), key="backlog")
 with right:
-    util = window(series_table, "utilisation", (lo, hi))
+    util_keys = series_keys(series_table, "utilisation")
+    busiest = (
+        window(series_table, "utilisation", (0, horizon))
+        .drop(columns="day")
+        .mean()
+        .sort_values(ascending=False)
+        .index[:3]
+        .tolist()
+    )
+    shown_util = st.multiselect("Utilisation of", util_keys, default=busiest, key="util_keys")
+    util = window(series_table, "utilisation", (lo, hi), shown_util)
     st.plotly_chart(line_chart(util, SERIES["utilisation"], "share of time busy"), key="util")
 
 st.subheader("Hour of the week")
