@@ -44,6 +44,7 @@ __all__ = [
     "download_csv",
     "edited_scenario",
     "history",
+    "load_cached",
     "need_run",
     "overrides",
     "problem_list",
@@ -107,6 +108,24 @@ def open_folder(path: str | Path) -> Batch:
     return _run_folder(str(folder.resolve()), kpis.stat().st_mtime if kpis.exists() else 0.0)
 
 
+@st.cache_resource(max_entries=64)
+def _load(
+    src: Source, overrides: tuple[str, ...], mtime: float
+) -> tuple[Scenario | None, list[Problem]]:
+    return load(src, overrides)
+
+
+def load_cached(
+    src: Source, items: list[str] | tuple[str, ...] = ()
+) -> tuple[Scenario | None, list[Problem]]:
+    """:func:`~gridtwin.viz.data.load`, remembered until the source file changes.
+
+    Every page run validates the edited scenario; the loader takes a tenth of a second or more.
+    """
+    mtime = src.path.stat().st_mtime if src.path is not None and src.path.exists() else 0.0
+    return _load(src, tuple(items), mtime)
+
+
 def upload_dir() -> Path:
     """Where uploaded scenario files are kept for the loader (one folder per process)."""
     folder = Path(tempfile.gettempdir()) / f"gridtwin-viewer-{os.getpid()}"
@@ -160,11 +179,11 @@ def run_settings(scenario: Scenario | None) -> tuple[int, float, int]:
 
 def edited_scenario() -> tuple[Scenario | None, list[Problem]]:
     """The scenario with the lever edits and run settings, or its problems."""
-    base, problems = load(source(), [])
+    base, problems = load_cached(source())
     if base is None:
         return None, problems
     seed, days, _ = run_settings(base)
-    return load(source(), [*overrides(), *run_overrides(seed, days, base.run.warmup_days)])
+    return load_cached(source(), [*overrides(), *run_overrides(seed, days, base.run.warmup_days)])
 
 
 def need_run() -> Batch | None:

@@ -16,7 +16,7 @@ from gridtwin.viz.compare import (
     pairing_problem,
     wins_table,
 )
-from gridtwin.viz.data import Source, load, run_batch, scenario_yaml
+from gridtwin.viz.data import Source, run_batch, scenario_yaml
 
 st.title("Compare policies")
 history = state.history()
@@ -37,7 +37,7 @@ with st.expander("Add a policy: the baseline with some changes, same seeds", exp
     base_file = state.upload_dir() / f"baseline-{base.sha256[:16]}.yaml"
     if not base_file.exists():
         base_file.write_text(scenario_yaml(base.scenario), encoding="utf-8")
-    policy, problems = load(Source("upload", "the baseline", base_file), items)
+    policy, problems = state.load_cached(Source("upload", "the baseline", base_file), items)
     if items and problems:
         state.problem_list(problems, "This policy")
     if st.button("Run this policy", disabled=not items or bool(problems), key="run_policy"):

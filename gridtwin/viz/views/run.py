@@ -11,7 +11,7 @@ from gridtwin.viz.data import RunCancelled, run_batch
 
 st.title("Run")
 src = state.source()
-base, _ = state.edited_scenario()
+base, _ = state.load_cached(src)
 seed, days, reps = state.run_settings(base)
 
 c1, c2, c3 = st.columns(3)

@@ -13,7 +13,6 @@ from gridtwin.viz.data import (
     RunFolderError,
     Source,
     builtin_choices,
-    load,
     scenario_yaml,
     source_from_upload,
 )
@@ -92,7 +91,7 @@ if refused is not None:
 
 src = state.source()
 st.caption(f"Editing the {src.label}.")
-base, problems = load(src, [])
+base, problems = state.load_cached(src)
 if base is None:
     state.problem_list(problems)
     st.button("Run this scenario", disabled=True, key="run_scenario")
