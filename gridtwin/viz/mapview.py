@@ -138,8 +138,8 @@ def _zoom(frame: pd.DataFrame, height: int) -> float:
     """The web-mercator zoom at which the cells fill about two thirds of ``height`` pixels."""
     lat = math.radians(float(frame["lat"].mean()))
     span = max(float(np.ptp(frame["lon"])), float(np.ptp(frame["lat"])) / math.cos(lat), 1e-3)
-    # at zoom z, 256 * 2**z pixels span 360 degrees of longitude
-    return float(np.clip(math.log2(height * 0.65 * 360.0 / (256.0 * span)), 3, 17))
+    # at zoom z, 512 * 2**z pixels span 360 degrees of longitude (deck.gl's web mercator)
+    return float(np.clip(math.log2(height * 0.65 * 360.0 / (512.0 * span)), 3, 17))
 
 
 def deck(
