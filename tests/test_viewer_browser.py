@@ -127,10 +127,22 @@ def test_viewer_in_a_browser(server, tmp_path):
         page = context.new_page()
         page.on("websocket", lambda ws: hosts.add(urlsplit(ws.url).netloc))
         try:
-            page.goto(f"{server}/run?scenario=street&days=7&reps=2&seed=3")
+            page.goto(f"{server}/run?scenario=street&days=60&reps=5&seed=3")
             settle(page)
             no_exception(page, "run")
-            page.get_by_role("button", name="Run", exact=True).click()
+            run_button = page.get_by_role("button", name="Run", exact=True)
+            run_button.click()  # a long run, cancelled on its way
+            expect(page.get_by_text("replication 1 of 5")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Cancel").click()
+            expect(page.get_by_text("Run cancelled")).to_be_visible(timeout=30_000)
+            settle(page)
+            assert page.locator('[data-testid="stMetric"]').count() == 0
+            for label, value in (("Days to simulate (days)", "7"), ("Replications", "2")):
+                box = page.get_by_role("spinbutton", name=label)
+                box.fill(value)
+                box.press("Enter")
+                settle(page)
+            run_button.click()
             metrics = page.locator('[data-testid="stMetric"]')
             expect(metrics).to_have_count(11, timeout=120_000)
             settle(page)

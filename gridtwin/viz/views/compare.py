@@ -98,7 +98,12 @@ per_rep = pd.concat(
     ],
     ignore_index=True,
 )
-state.download_csv("the compared KPIs per replication", per_rep, "compare-per-replication", None)
+state.download_csv(
+    "the compared KPIs per replication (behind both tables)",
+    per_rep,
+    "compare-per-replication",
+    None,
+)
 
 st.subheader("Distribution across replications")
 key = st.selectbox("KPI", keys_all, index=keys_all.index(keys[0]) if keys else 0, key="dist_key")

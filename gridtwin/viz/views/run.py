@@ -140,6 +140,8 @@ st.dataframe(
     ),
     hide_index=True,
 )
+every = pd.concat([pd.DataFrame(b.kpi_rows()) for b in history.batches], ignore_index=True)
+state.download_csv("every run's KPIs per replication", every, "history-per-replication", None)
 
 st.subheader("KPIs per replication")
 rows = pd.DataFrame(shown.kpi_rows())
