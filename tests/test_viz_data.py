@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import shutil
 from pathlib import Path
 
 import click
@@ -83,11 +84,17 @@ def test_open_run_dir_reads_what_was_written(folder, batch):
     assert result.scenario.name == "tiny"
 
 
-def test_open_run_dir_names_what_is_missing(folder, tmp_path):
-    (tmp_path / "kpis.json").write_text((folder / "kpis.json").read_text())
-    with pytest.raises(RunFolderError, match="missing events.parquet"):
-        open_run_dir(tmp_path)
-    with pytest.raises(RunFolderError, match="not a folder"):
+def test_open_run_dir_checks_the_manifest(folder, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "events.parquet").unlink()
+    with pytest.raises(RunFolderError, match="events.parquet is missing"):
+        open_run_dir(copy)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "kpis.json").write_text("{}")
+    with pytest.raises(RunFolderError, match="run.json"):
+        open_run_dir(tmp_path / "other")
+    with pytest.raises(RunFolderError, match="does not exist"):
         open_run_dir(tmp_path / "nothing")
 
 
@@ -358,7 +365,7 @@ def test_viewer_command_is_headless_local_and_offline(folder, tmp_path):
     store.write_bytes(b"")
     with pytest.raises(click.UsageError, match="not supported yet"):
         viewer_command(store, 8599, "127.0.0.1")
-    with pytest.raises(click.UsageError, match="missing"):
+    with pytest.raises(click.UsageError, match="not a gridtwin run folder"):
         viewer_command(tmp_path, 8599, "127.0.0.1")
 
 

@@ -138,7 +138,7 @@ def test_scenario_page_opens_a_run_folder(monkeypatch, run_dir, tmp_path):
     at.radio(key="source_kind").set_value("run_dir").run()
     at.text_input[0].set_value(str(tmp_path)).run()
     at.button[0].click().run()
-    assert "not a complete gridtwin run" in texts(at)
+    assert "is not a gridtwin run folder" in texts(at)
     at.text_input[0].set_value(str(run_dir)).run()
     at.button[0].click().run()
     assert not at.exception

@@ -29,7 +29,8 @@ import pyarrow.parquet as pq
 
 import gridtwin
 from gridtwin.kpiformat import PROVENANCE, flatten_kpis
-from gridtwin.runner import OUTPUT_FILES, RunResult
+from gridtwin.rundir import RunFolderError, verify_run
+from gridtwin.runner import RunResult
 from gridtwin.scenarios.checks import Problem
 from gridtwin.scenarios.loader import (
     ScenarioError,
@@ -69,28 +70,17 @@ DEFAULT_REPLICATIONS = 3
 
 
 # -------------------------------------------------------------------------------- run folders
-class RunFolderError(ValueError):
-    """A folder that is not a complete gridtwin run (the message says what is missing)."""
-
-
 def open_run_dir(path: str | Path) -> RunResult:
     """Read a run folder written by ``gridtwin run --out`` (or :meth:`RunResult.write`).
 
-    This is the viewer's one reader of run folders: when the run manifest lands
-    (``gridtwin.rundir.verify_run``), the check below becomes a call to it.
+    The viewer's one reader of run folders: :func:`gridtwin.rundir.verify_run` checks the
+    folder against its manifest (every file present, sizes and hashes as written) first.
 
     Raises:
-        RunFolderError: If the folder or one of its files is missing or unreadable.
+        RunFolderError: If the folder is not a complete run or cannot be read.
     """
     folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise RunFolderError(f"{folder}: not a folder")
-    missing = [name for name in OUTPUT_FILES if not (folder / name).is_file()]
-    if missing:
-        raise RunFolderError(
-            f"{folder}: not a complete gridtwin run; missing {', '.join(missing)} "
-            "(write one with `gridtwin run ... --out DIR`)"
-        )
+    verify_run(folder)
     try:
         kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
         tables = {

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from gridtwin.rundir import MANIFEST
 from gridtwin.scenarios.checks import Problem
 from gridtwin.scenarios.loader import builtin_names
 from gridtwin.scenarios.schema import City, Scenario
@@ -102,10 +103,10 @@ def open_folder(path: str | Path) -> Batch:
         RunFolderError: If it is not a complete run.
     """
     folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise RunFolderError(f"{folder}: not a folder")
-    kpis = folder / "kpis.json"
-    return _run_folder(str(folder.resolve()), kpis.stat().st_mtime if kpis.exists() else 0.0)
+    manifest = folder / MANIFEST  # rewritten with every run written to the folder
+    return _run_folder(
+        str(folder.resolve()), manifest.stat().st_mtime if manifest.exists() else 0.0
+    )
 
 
 @st.cache_resource(max_entries=64)
