@@ -191,3 +191,11 @@ def test_url_query_sets_scenario_seed_and_page(monkeypatch):
     assert at.number_input[0].value == 7
     assert "`policies.whistle=true`" in texts(at)
     assert at.query_params["page"] == "run"
+
+
+def test_run_too_large_for_this_machine_is_refused_before_it_starts(monkeypatch):
+    monkeypatch.setenv("GRIDTWIN_MAX_MEMORY", "50MB")
+    at = page(app(monkeypatch).run(), "run")
+    assert "is too large" in texts(at)
+    assert at.button(key="run").disabled
+    assert any(c.value.startswith("Each replication: about") for c in at.caption)

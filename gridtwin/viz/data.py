@@ -40,6 +40,7 @@ from gridtwin.scenarios.loader import (
     scenario_to_yaml,
 )
 from gridtwin.scenarios.schema import Scenario
+from gridtwin.scenarios.size import estimate_size, size_problem
 from gridtwin.sim.city import CityError
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "run_batch",
     "run_overrides",
     "scenario_yaml",
+    "size_check",
     "source_from_upload",
 ]
 
@@ -168,6 +170,15 @@ def load(source: Source, overrides: Sequence[str] = ()) -> tuple[Scenario | None
         return None, list(exc.problems) or [Problem(path=source.name, message=str(exc))]
     except CityError as exc:
         return None, [Problem(path="city", message=str(exc))]
+
+
+def size_check(scenario: Scenario) -> tuple[str, Problem | None]:
+    """One replication's expected size in words, and why it would not fit here (if it would not).
+
+    The engine refuses such a run (:mod:`gridtwin.scenarios.size`); the Run page says so before.
+    """
+    estimate = estimate_size(scenario)
+    return str(estimate), size_problem(estimate)
 
 
 def run_overrides(seed: int, days: float, warmup_days: float) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gridtwin.scenarios.loader import ScenarioError
 from gridtwin.viz import state
 from gridtwin.viz.cards import cards, growth_warnings
-from gridtwin.viz.data import RunCancelled, run_batch
+from gridtwin.viz.data import RunCancelled, run_batch, size_check
 
 st.title("Run")
 src = state.source()
@@ -44,6 +45,11 @@ st.caption(
         else ", as it is"
     )
 )
+if scenario is not None:
+    size, too_large = size_check(scenario)
+    st.caption(f"Each replication: {size}.")
+    if too_large is not None:
+        problems = [too_large]
 if problems:
     state.problem_list(problems)
 
@@ -68,6 +74,8 @@ elif (clicked or requested) and scenario is not None:
         )
     except RunCancelled as exc:
         st.warning(f"Run {exc}.")
+    except ScenarioError as exc:  # the engine refused it (a size it would not fit)
+        state.problem_list(exc.problems, "This run")
     else:
         state.history().add(batch)
         how = "served from the cache" if batch.wall_seconds == 0 else f"{batch.wall_seconds:.1f} s"
