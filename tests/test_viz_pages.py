@@ -199,3 +199,18 @@ def test_run_too_large_for_this_machine_is_refused_before_it_starts(monkeypatch)
     assert "is too large" in texts(at)
     assert at.button(key="run").disabled
     assert any(c.value.startswith("Each replication: about") for c in at.caption)
+
+
+def test_scenario_run_button_runs_the_edited_scenario_on_the_run_page(monkeypatch):
+    at = app(monkeypatch).run()
+    at.session_state["run_days"] = 3.0
+    at.session_state["run_reps"] = 2
+    page(at, "scenario")
+    at.text_area[0].set_value("policies.whistle=true").run()
+    at.button(key="run_scenario").click().run()
+    assert not at.exception, at.exception
+    history = at.session_state["history"]
+    assert len(history.batches) == 1
+    assert history.batches[0].overrides == ("policies.whistle=true",)
+    assert history.batches[0].scenario.policies.whistle
+    assert len(at.metric) == 11
