@@ -485,6 +485,11 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
         console.print(table)
 
 
+from gridtwin.viz.cli import viewer  # noqa: E402 - the viewer's command, registered last
+
+cli.add_command(viewer)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``gridtwin`` command."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="gridtwin")
