@@ -297,7 +297,7 @@ class GovernanceModel(mesa.Model):
                 firm_rate = getattr(ct, "rate_per_firm_year", 0.0)
                 total = ct.rate_per_resident_year * residents.sum() + firm_rate * firms
                 w = residents
-            totals.append(total)
+            totals.append(total * s.services.demand_scale)
             weights.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
         ids = [ct.id for ct in s.services.case_types]
         surges = [

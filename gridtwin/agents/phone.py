@@ -30,8 +30,9 @@ class Hotline(Channel):
         name = self.kind.value
         self.pool = ServerPool(name, roster_groups(spec.seats_by_hour()), pause_off_shift=False)
         self.talk = BufferedSampler(spec.talk_time_s, model.streams.rng(name, "talk"), 1 / 60)
+        scale = model.config.behaviour.patience_scale
         self.patience = BufferedSampler(
-            spec.patience_s, model.streams.rng(name, "patience"), 1 / 60
+            spec.patience_s, model.streams.rng(name, "patience"), scale / 60
         )
         self.retry_delay = BufferedSampler(spec.retry_delay_min, model.streams.rng(name, "retry"))
 
