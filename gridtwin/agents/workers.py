@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, PatrolSpec
-from gridtwin.sim.distributions import BufferedSampler, UniformStream
+from gridtwin.sim.casedraws import Draw
+from gridtwin.sim.distributions import BufferedSampler, Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -52,10 +53,8 @@ class GridWorker(mesa.Agent):
         self.inspect = BufferedSampler(
             spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}")
         )
-        self.settle = BufferedSampler(
-            spec.settle_min, rng.rng("patrol", f"settle/{self.unique_id}")
-        )
-        self.uniform = UniformStream(rng.rng("patrol", f"detect/{self.unique_id}"))
+        self.settle = Quantile(spec.settle_min)
+        """Settling time, from the case's own number (inspection times are the worker's)."""
         self.calendar = spec.calendar.build()
         self.detect = spec.detect_probability
         self.visit_detect = spec.visit_detect_probability
@@ -87,10 +86,10 @@ class GridWorker(mesa.Agent):
                         continue
                     info = types[case.type_index]
                     p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
-                    if self.uniform() < p:
+                    if case.u(Draw.DETECT) < p:
                         settle = 0.0
-                        if info.settle_share and self.uniform() < info.settle_share:
-                            settle = self.settle()
+                        if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
+                            settle = self.settle(case.u(Draw.SETTLE))
                             busy += settle
                         found.succeed((ChannelKind.PATROL, settle))
                     else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from gridtwin.sim.casedraws import OFFSETS, SIZES, overflow_uniform
+
 if TYPE_CHECKING:
     from simpy.events import Event
 
@@ -93,9 +95,21 @@ class Case:
         "shared",
         "found",
         "agent",
+        "_row",
+        "_used",
+        "_seed",
     )
 
-    def __init__(self, case_id: int, type_index: int, community: int, resident: int, arise: float):
+    def __init__(
+        self,
+        case_id: int,
+        type_index: int,
+        community: int,
+        resident: int,
+        arise: float,
+        draws: list[float] | None = None,
+        seed: int = 0,
+    ):
         self.id = case_id
         self.type_index = type_index
         self.community = community
@@ -119,3 +133,19 @@ class Case:
         """SimPy event triggered when an undiscovered case is found."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
+        self._row = draws if draws is not None else []
+        self._used = [0] * len(SIZES)
+        self._seed = seed
+
+    def u(self, purpose: int) -> float:
+        """The case's next uniform number for ``purpose`` (a :class:`~.casedraws.Draw`).
+
+        The numbers are the case's own (drawn at arrival, see :mod:`gridtwin.sim.casedraws`):
+        what other cases do never moves them.
+        """
+        used = self._used
+        k = used[purpose]
+        used[purpose] = k + 1
+        if k < SIZES[purpose] and self._row:
+            return self._row[OFFSETS[purpose] + k]
+        return overflow_uniform(self._seed, self.id, purpose, k)
