@@ -418,6 +418,11 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
         console.print(table)
 
 
+from gridtwin.experiments.cli import experiment as _experiment  # noqa: E402 (click only)
+
+cli.add_command(_experiment)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``gridtwin`` command."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="gridtwin")
