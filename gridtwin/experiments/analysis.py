@@ -147,7 +147,8 @@ def analyse(
         runs[o] = outcome_values(runs, o)
     summary, paired, robust = [], [], []
     for o, direction in spec.outcomes.items():
-        by_pfr = runs.set_index(["policy", "future", "replication"])[o]
+        # a sampling design may draw one policy and future twice: their mean per replication
+        by_pfr = runs.groupby(["policy", "future", "replication"])[o].mean()
         base_runs = by_pfr.xs(base, level="policy") if base in runs["policy"].values else None
         base_mean = float(base_runs.mean()) if base_runs is not None else math.nan
         hw = abs(base_mean) * half_width if math.isfinite(base_mean) and base_mean else None
