@@ -6,10 +6,10 @@ scenario (with the ``set`` constants) is shipped to each worker once — a proce
 initializer, or one broadcast ``scatter`` on a Dask cluster — and a run carries only its
 point's ``dotted.path=value`` items and its seed.
 
-Executors: the runs of one worker go in this process (no pool); ``workers > 1`` uses a
-:class:`~concurrent.futures.ProcessPoolExecutor`; a Dask cluster (an address, or a
-``LocalCluster`` of this machine) is used through ``Client.get_executor()``, the same
-interface, so an experiment moves from a laptop to a cluster unchanged.
+Executors: the runs of one worker go in this process, one after another (no pool);
+``workers > 1`` uses a :class:`~concurrent.futures.ProcessPoolExecutor`; a Dask cluster (an
+address, or a ``LocalCluster`` of this machine) is used through ``Client.get_executor()``, the
+same interface, so an experiment moves from a laptop to a cluster unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,16 +123,18 @@ def tasks(loaded: LoadedExperiment, design: Design) -> list[Task]:
     return out
 
 
-class _InProcess(Executor):
-    """Runs each submitted call at once, here (one worker, no pool)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        f: Future[Any] = Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # pragma: no cover - execute never raises
-            f.set_exception(exc)
-        return f
+def _results(
+    todo: list[Task], scenario: Any, workers: int, dask: str | None, dask_local: int | None
+) -> Iterator[RunRecord]:
+    """Each run's record as soon as it finishes (in this process: one after another)."""
+    if dask is None and dask_local is None and workers <= 1:
+        for t in todo:
+            yield execute(t, scenario)
+        return
+    with _executor(scenario, workers, dask, dask_local) as (ex, arg):
+        futures = [ex.submit(execute, t, arg) for t in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
 
 
 @contextmanager
@@ -160,8 +162,6 @@ def _executor(
             client.close()
             if cluster is not None:
                 cluster.close()
-    elif workers <= 1:
-        yield _InProcess(), scenario
     else:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_install, initargs=(scenario,)
@@ -206,21 +206,17 @@ def run_experiment(
             on_progress(n_done, n_failed, len(every))
         if todo:
             n = workers if workers is not None else (os.cpu_count() or 1)
-            with _executor(loaded.scenario, n, dask, dask_local) as (ex, arg):
-                futures = [ex.submit(execute, t, arg) for t in todo]
-                by_id = {t.run_id: t for t in todo}
-                for fut in as_completed(futures):
-                    rec: RunRecord = fut.result()
-                    t = by_id[rec.run_id]
-                    db.add_run(
-                        rec.run_id, points[t.point], t.replication, t.seed, rec.status,
-                        rec.error, rec.wall_seconds, rec.kpis, rec.scenario_sha256,
-                        rec.timeseries,
-                    )
-                    n_done += rec.status == "succeeded"
-                    n_failed += rec.status == "failed"
-                    if on_progress is not None:
-                        on_progress(n_done, n_failed, len(every))
+            by_id = {t.run_id: t for t in todo}
+            for rec in _results(todo, loaded.scenario, n, dask, dask_local):
+                t = by_id[rec.run_id]
+                db.add_run(
+                    rec.run_id, points[t.point], t.replication, t.seed, rec.status,
+                    rec.error, rec.wall_seconds, rec.kpis, rec.scenario_sha256, rec.timeseries,
+                )
+                n_done += rec.status == "succeeded"
+                n_failed += rec.status == "failed"
+                if on_progress is not None:
+                    on_progress(n_done, n_failed, len(every))
         return db.runs()
 
 
