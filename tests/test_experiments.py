@@ -57,7 +57,7 @@ def test_builtin_experiments_load_and_have_their_designs():
     assert len(design.points) * staffing.spec.replications == 36
     assert build_design(load_experiment("lhs-demo").spec).method == "latin_hypercube"
     sobol = build_design(load_experiment("sobol-demo").spec)
-    assert sobol.unit_sample is not None and len(sobol.points) == 8 * (3 + 2)
+    assert sobol.unit_sample is not None and len(sobol.points) == 32 * (3 + 2)
 
 
 def test_every_problem_at_once_with_field_paths(tmp_path):
@@ -200,3 +200,24 @@ def test_importing_experiments_has_no_side_effects():
             "any(m in sys.modules for m in ('duckdb', 'distributed', 'SALib', 'gridtwin.model')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["None", "False"]
+
+
+def test_the_readme_example_file_loads(tmp_path):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in readme.split("```yaml\n")[1:] if "levers:" in b).split("```")[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(block)
+    loaded = load_experiment(path)
+    assert loaded.spec.keep == ("timeseries",)
+    assert len(build_design(loaded.spec).points) == 12
+
+
+def test_kpi_names_an_outcome_may_name_are_the_engines():
+    from gridtwin.experiments.spec import KPI_NAMES
+    from gridtwin.kpiformat import PROVENANCE
+    from gridtwin.runner import simulate
+    from gridtwin.scenarios.loader import load_scenario
+
+    kpis = simulate(load_scenario(DATA / "tiny.yaml", ["run.horizon_days=2"]), seed=1)
+    produced = set(kpis) - set(PROVENANCE)
+    assert produced == set(KPI_NAMES) - {"events_processed"}

@@ -14,6 +14,7 @@ same interface, so an experiment moves from a laptop to a cluster unchanged.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -161,7 +162,14 @@ def _executor(
         finally:
             client.close()
             if cluster is not None:
-                cluster.close()
+                # workers still unwinding are killed after a grace period: not worth a warning
+                nanny = logging.getLogger("distributed.nanny")
+                level = nanny.level
+                nanny.setLevel(logging.ERROR)
+                try:
+                    cluster.close()
+                finally:
+                    nanny.setLevel(level)
     else:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_install, initargs=(scenario,)

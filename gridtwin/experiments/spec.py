@@ -42,7 +42,7 @@ from gridtwin.sim.distributions import Distribution
 
 __all__ = [
     "KPI_NAMES",
-    "Design",
+    "DesignSpec",
     "Direction",
     "Experiment",
     "FullFactorial",
@@ -225,7 +225,7 @@ def _bare_method(value: Any) -> Any:
     return {"method": value} if isinstance(value, str) else value
 
 
-Design = Annotated[
+DesignSpec = Annotated[
     FullFactorial | LatinHypercube | Sobol | Morris | Table,
     Field(discriminator="method"),
     BeforeValidator(_bare_method),
@@ -244,7 +244,7 @@ class Experiment(_Strict):
     """Constants: dotted path → value, applied to the scenario before any lever."""
     levers: dict[str, Lever] = Field(default_factory=dict)
     uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
-    design: Design = FullFactorial()
+    design: DesignSpec = FullFactorial()
     replications: int = Field(default=3, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     """Replication ``r`` of every point runs with the seed derived from (seed, r)."""
