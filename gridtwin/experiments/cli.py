@@ -108,6 +108,16 @@ def run_command(
             runs = run_experiment(loaded, path, workers, dask, dask_local, progress)
     except StoreError as err:
         _fail([str(err)])
+    except (OSError, TimeoutError) as exc:
+        if dask is None:
+            raise
+        _fail([f"--dask {dask}: cannot use the cluster: {exc}"])
+    except KeyboardInterrupt:
+        click.echo(
+            f"interrupted: every finished run is in {path}; run the same command to resume",
+            err=True,
+        )
+        raise click.exceptions.Exit(130) from None
     status = runs.column("status").to_pylist()
     failed = status.count("failed")
     click.echo(
@@ -154,7 +164,10 @@ def report_command(store: Path, baseline: str | None, out: Path | None, half_wid
         written = write_report(analysis, target)
     except OSError as exc:
         _fail([f"--out {target}: cannot write the report: {exc}"])
-    print_summary(Console(), analysis)
+    console = Console()
+    if not console.is_terminal:  # piped: wide enough for the outcome columns
+        console = Console(width=max(console.width, 160))
+    print_summary(console, analysis)
     click.echo("report written to " + ", ".join(str(p) for p in written), err=True)
 
 

@@ -31,6 +31,7 @@ from gridtwin.experiments.spec import (
     LeverRange,
     Table,
     UncertaintyRange,
+    factor_from_unit,
     factor_values,
 )
 from gridtwin.scenarios.checks import Problem
@@ -171,8 +172,11 @@ def _check(
                 )
             values = factor_values(f)
             if values is None:
+                # a range at its ends; a distribution at its 0.1% and 99.9% quantiles
                 ends: list[Any] = (
-                    [f.low, f.high] if isinstance(f, LeverRange | UncertaintyRange) else []
+                    [f.low, f.high]
+                    if isinstance(f, LeverRange | UncertaintyRange)
+                    else [factor_from_unit(f, 0.001), factor_from_unit(f, 0.999)]
                 )
             else:
                 ends = values if len(values) <= 8 else [values[0], values[-1]]
