@@ -74,7 +74,10 @@ def _cell(value: Any, sql_type: str) -> Any:
     if value is None:
         return None
     if sql_type == "DOUBLE":
-        v = float(value)
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            return None  # a column typed by a number in an earlier run: keep the run
         return v if math.isfinite(v) else None
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
