@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -336,25 +337,30 @@ class GovernanceModel(mesa.Model):
             t1 = min(t0 + MINUTES_PER_WEEK, end)
             batch = self.arrivals.draw(t0, t1)
             assert batch.draws is not None
-            for t, k, c, u, draws in zip(
-                batch.time.tolist(),
-                batch.type_index.tolist(),
-                batch.community.tolist(),
-                batch.u.tolist(),
-                batch.draws.tolist(),
-                strict=True,
+            draws = array("d")  # the cases' own numbers, one flat row of WIDTH per case
+            draws.frombytes(np.ascontiguousarray(batch.draws, dtype=np.float64).tobytes())
+            for i, (t, k, c, u) in enumerate(
+                zip(
+                    batch.time.tolist(),
+                    batch.type_index.tolist(),
+                    batch.community.tolist(),
+                    batch.u.tolist(),
+                    strict=True,
+                )
             ):
+                at = i * WIDTH
                 if t >= self.horizon:
                     break
                 info = types[k]
                 kind = info.kind
                 if kind is CaseKind.EVENT:
-                    env.process(event_case(self, self._new_case(k, c, -1, t, draws), info, u))
+                    case = self._new_case(k, c, -1, t, draws, at)
+                    env.process(event_case(self, case, info, u))
                     continue
                 row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
                 if row < 0:
                     continue
-                case = self._new_case(k, c, row, t, draws)
+                case = self._new_case(k, c, row, t, draws, at)
                 if kind is CaseKind.HIDDEN:
                     env.process(event_case(self, case, info, u))
                 else:
@@ -364,9 +370,17 @@ class GovernanceModel(mesa.Model):
             t0 = t1
 
     def _new_case(
-        self, type_index: int, community: int, resident: int, t: float, draws: list[float]
+        self,
+        type_index: int,
+        community: int,
+        resident: int,
+        t: float,
+        draws: array[float],
+        at: int,
     ) -> Case:
-        case = Case(self.cases_created, type_index, community, resident, t, draws, self.seed_value)
+        case = Case(
+            self.cases_created, type_index, community, resident, t, draws, self.seed_value, at
+        )
         self.cases_created += 1
         self.open[case.id] = case
         return case

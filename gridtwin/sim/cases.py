@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,7 @@ class Case:
         "found",
         "agent",
         "_row",
+        "_base",
         "_used",
         "_seed",
     )
@@ -107,8 +109,9 @@ class Case:
         community: int,
         resident: int,
         arise: float,
-        draws: list[float] | None = None,
+        draws: Sequence[float] = (),
         seed: int = 0,
+        base: int = 0,
     ):
         self.id = case_id
         self.type_index = type_index
@@ -133,7 +136,10 @@ class Case:
         """SimPy event triggered when an undiscovered case is found."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
-        self._row = draws if draws is not None else []
+        self._row = draws
+        """The case's uniform numbers: ``draws[base:base + WIDTH]`` (a week's arrivals share one
+        flat array, so a case costs no objects for the numbers it never uses)."""
+        self._base = base
         self._used = [0] * len(SIZES)
         self._seed = seed
 
@@ -147,5 +153,5 @@ class Case:
         k = used[purpose]
         used[purpose] = k + 1
         if k < SIZES[purpose] and self._row:
-            return self._row[OFFSETS[purpose] + k]
+            return self._row[self._base + OFFSETS[purpose] + k]
         return overflow_uniform(self._seed, self.id, purpose, k)
