@@ -105,3 +105,16 @@ def test_hotline_seats_cannot_move_how_hidden_needs_are_found():
     assert h4["channel"].astype(str).equals(h1["channel"].astype(str))
     assert k4["hidden_needs_found_share"] == k1["hidden_needs_found_share"]
     assert k4["mean_time_to_discover_h"]["hidden"] == k1["mean_time_to_discover_h"]["hidden"]
+
+
+@pytest.mark.parametrize("p", [0.03, 0.3, 0.9])
+def test_visits_until_found_is_geometric(p):
+    from gridtwin.agents.workers import visits_until_found
+
+    u = np.random.default_rng(3).random(50_000)
+    k = np.array([visits_until_found(float(x), p) for x in u])
+    for n in (1, 2, 5):
+        assert abs((k == n).mean() - stats.geom(p).pmf(n)) < 0.01
+    assert abs(k.mean() - 1 / p) < 0.05 / p
+    assert visits_until_found(0.5, 1.0) == 1
+    assert visits_until_found(0.5, 0.0) > 10**15

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +17,31 @@ if TYPE_CHECKING:
 
     from gridtwin.model import GovernanceModel
 
-__all__ = ["GridWorker"]
+__all__ = ["GridWorker", "visits_until_found"]
+
+_NEVER = 1 << 62
+
+
+def visits_until_found(u: float, p: float) -> int:
+    """On which visit a case is spotted, each visit spotting it with probability ``p``.
+
+    The number of independent trials until the first success is geometric: drawn once per case
+    from its own uniform number ``u`` (inverse transform), it is exactly what a draw at every
+    visit would give, without a draw per visit.
+    """
+    if p >= 1.0:
+        return 1
+    if p <= 0.0:
+        return _NEVER
+    return int(math.log1p(-u) / math.log1p(-p)) + 1
 
 
 class GridWorker(mesa.Agent):
     """A grid worker walking a closed tour of communities in working hours.
 
     At each community the worker inspects for a while; each pending event there is spotted
-    with ``detect_probability`` and each hidden need with ``visit_detect_probability``. A
+    with ``detect_probability`` and each hidden need with ``visit_detect_probability`` at each
+    visit (by any worker), independently: the case draws once on which visit that happens. A
     spotted event is settled on the spot with its type's ``patrol_settle_share`` (the worker
     stays for the settling time) or forwarded for dispatch.
 
@@ -85,8 +103,13 @@ class GridWorker(mesa.Agent):
                     if found.triggered:
                         continue
                     info = types[case.type_index]
-                    p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
-                    if case.u(Draw.DETECT) < p:
+                    left = case.patrol_left
+                    if left < 0:  # its first visit: on which visit it will be spotted
+                        p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
+                        left = visits_until_found(case.u(Draw.DETECT), p)
+                    left -= 1
+                    case.patrol_left = left
+                    if left == 0:
                         settle = 0.0
                         if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
                             settle = self.settle(case.u(Draw.SETTLE))

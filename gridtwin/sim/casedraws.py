@@ -64,7 +64,6 @@ _CAPACITY = {
     Draw.HANDLING: 3,
     Draw.SATISFACTION: 2,
     Draw.REPORT: 2,
-    Draw.DETECT: 6,
     Draw.SETTLE: 2,
     Draw.PATIENCE: 3,
     Draw.RETRY: 2,

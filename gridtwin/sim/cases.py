@@ -95,6 +95,7 @@ class Case:
         "misrouted",
         "shared",
         "found",
+        "patrol_left",
         "agent",
         "_row",
         "_base",
@@ -134,6 +135,8 @@ class Case:
         """Issuers of the materials the lead department fetches itself (shared data)."""
         self.found: Event | None = None
         """SimPy event triggered when an undiscovered case is found."""
+        self.patrol_left = -1
+        """Patrol visits left until a grid worker spots it (-1: not drawn yet)."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
         self._row = draws
