@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,9 +40,10 @@ from gridtwin.scenarios.schema import (
 )
 from gridtwin.sim.arrivals import ArrivalProcess
 from gridtwin.sim.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from gridtwin.sim.casedraws import WIDTH, Draw
 from gridtwin.sim.cases import TERMINAL_STAGE, Case, Outcome
 from gridtwin.sim.city import CityGrid, build_city
-from gridtwin.sim.distributions import BufferedSampler, UniformStream
+from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.errors import ConservationError
 from gridtwin.sim.eventlog import CaseTable, EventLog
 from gridtwin.sim.lifecycle import event_case, need_case
@@ -83,7 +85,7 @@ class CaseTypeInfo:
     kind: CaseKind
     department: int
     """Lead or responsible department code (-1: none)."""
-    handling: BufferedSampler
+    handling: Quantile
     channels: tuple[int, ...] = ()
     """Codes of the channels open to it, after policies and availability."""
     materials: tuple[int, ...] = ()
@@ -98,7 +100,7 @@ class CaseTypeInfo:
     discover_patrol: bool = False
     discover_sensor: bool = False
     promised_min: float = 15 * MINUTES_PER_DAY
-    report_delay: Callable[[], float] = field(default=lambda: 0.0)
+    report_delay: Callable[[float], float] = field(default=lambda u: 0.0)
     bundle: tuple[CaseTypeInfo, ...] = ()
     """The items a bundle ("one thing") needs."""
     joint: tuple[int, ...] = ()
@@ -185,7 +187,7 @@ class GovernanceModel(mesa.Model):
         self._photo_boost = sc.photo.report_boost if photo is not None else 0.0
 
     def _build_policies(self) -> None:
-        s, streams = self.config, self.streams
+        s = self.config
         pol, beh = s.policies, s.behaviour
         self.sharing = pol.data_sharing
         self.shared_pairs = {
@@ -193,29 +195,20 @@ class GovernanceModel(mesa.Model):
         }
         self.max_bounces = pol.max_bounces
         self.fallback_probability = beh.fallback_probability
-        # One stream per kind of decision, so that a policy that changes how often one kind
-        # is drawn leaves the others' draws where they were (common random numbers).
-        self.u_choice = UniformStream(streams.rng("choice"))
-        self.u_report = UniformStream(streams.rng("choice", "report"))
-        self.u_fallback = UniformStream(streams.rng("choice", "fallback"))
-        self.u_at_intake = UniformStream(streams.rng("routing", "at-intake"))
-        self.u_route = UniformStream(streams.rng("routing"))
-        self.u_materials = UniformStream(streams.rng("materials"))
-        self.u_satisfaction = UniformStream(streams.rng("satisfaction"))
+        # Every number a case draws is its own (Case.u, drawn at arrival): a policy that
+        # changes what one case does leaves the other cases' numbers where they were
+        # (common random numbers). These turn its uniform numbers into times.
         self._satisfaction = beh.satisfaction
-        self.apply_delay = BufferedSampler(beh.apply_delay_h, streams.rng("choice", "delay"), 60.0)
-        self.trip = BufferedSampler(beh.trip_min, streams.rng("materials", "trip"))
-        self.fetch = BufferedSampler(self.sharing.fetch_min, streams.rng("materials", "fetch"))
-        self.dispatch = BufferedSampler(pol.dispatch_min, streams.rng("routing", "dispatch"))
-        self.bounce_review = BufferedSampler(
-            pol.bounce_review_min, streams.rng("routing", "review")
-        )
-        self._wrong = UniformStream(streams.rng("routing", "wrong"))
+        self.apply_delay = Quantile(beh.apply_delay_h, 60.0)
+        self.trip = Quantile(beh.trip_min)
+        self.fetch = Quantile(self.sharing.fetch_min)
+        self.dispatch = Quantile(pol.dispatch_min)
+        self.bounce_review = Quantile(pol.bounce_review_min)
         self.whistle = pol.whistle
-        self.whistle_delay = BufferedSampler(pol.whistle_min, streams.rng("routing", "whistle"))
+        self.whistle_delay = Quantile(pol.whistle_min)
         self.joint_dispatch = pol.joint_dispatch
         self._extra_platforms = pol.platforms - 1
-        self._entry = BufferedSampler(pol.entry_min, streams.rng("departments", "entry"))
+        self._entry = Quantile(pol.entry_min)
         self.one_thing = pol.one_thing
 
     def _compile(
@@ -224,9 +217,7 @@ class GovernanceModel(mesa.Model):
         s = self.config
         dept_id = getattr(ct, "lead_department", None) or getattr(ct, "department", None)
         dept = self.department_index[dept_id] if dept_id else -1
-        handling = BufferedSampler(
-            ct.handling_min, self.streams.rng("departments", f"handling/{ct.id}")
-        )
+        handling = Quantile(ct.handling_min)
         info = CaseTypeInfo(
             index,
             ct.id,
@@ -260,9 +251,7 @@ class GovernanceModel(mesa.Model):
                 info.misroute_probability = (1 - s.policies.dispatch_accuracy) * (1 - ct.clarity)
                 info.report_probability = ct.report_probability
                 info.joint = tuple(self.department_index[d] for d in ct.joint_departments)
-                info.report_delay = BufferedSampler(
-                    ct.report_delay_h, self.streams.rng("choice", f"report/{ct.id}"), 60.0
-                )
+                info.report_delay = Quantile(ct.report_delay_h, 60.0)
         else:
             info.operator_resolution_share = ct.operator_resolution_share
         return info
@@ -305,7 +294,7 @@ class GovernanceModel(mesa.Model):
                 firm_rate = getattr(ct, "rate_per_firm_year", 0.0)
                 total = ct.rate_per_resident_year * residents.sum() + firm_rate * firms
                 w = residents
-            totals.append(total)
+            totals.append(total * s.services.demand_scale)
             weights.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
         ids = [ct.id for ct in s.services.case_types]
         surges = [
@@ -318,26 +307,29 @@ class GovernanceModel(mesa.Model):
             for surge in s.services.surges
         ]
         rngs = [self.streams.rng("arrivals", f"type/{i}") for i in ids]
-        return ArrivalProcess(totals, np.array(shapes), weights, rngs, surges)
+        case_rngs = [self.streams.rng("arrivals", f"cases/{i}") for i in ids]
+        return ArrivalProcess(
+            totals, np.array(shapes), weights, rngs, surges, case_rngs=case_rngs, width=WIDTH
+        )
 
     # ------------------------------------------------------------------------------ running
     def photo_boost(self, info: CaseTypeInfo) -> float:
         """Added report probability when residents can report this type by photo."""
         return self._photo_boost if self.channel_code[ChannelKind.PHOTO] in info.channels else 0.0
 
-    def entry_work(self) -> float:
+    def entry_work(self, case: Case) -> float:
         """Staff minutes to enter a case into the platforms beyond the first (0 with one)."""
         extra = 0.0
         for _ in range(self._extra_platforms):
-            extra += self._entry()
+            extra += self._entry(case.u(Draw.ENTRY))
         return extra
 
-    def wrong_department(self, right: int) -> int:
+    def wrong_department(self, right: int, case: Case) -> int:
         """A department other than ``right``, drawn uniformly."""
         n = len(self.departments)
         if n == 1:
             return right
-        k = int(self._wrong() * (n - 1))
+        k = int(case.u(Draw.WRONG) * (n - 1))
         return k if k < right else k + 1
 
     def _source(self) -> Any:
@@ -352,24 +344,31 @@ class GovernanceModel(mesa.Model):
         while t0 < self.horizon:
             t1 = min(t0 + MINUTES_PER_WEEK, end)
             batch = self.arrivals.draw(t0, t1)
-            for t, k, c, u in zip(
-                batch.time.tolist(),
-                batch.type_index.tolist(),
-                batch.community.tolist(),
-                batch.u.tolist(),
-                strict=True,
+            assert batch.draws is not None
+            draws = array("d")  # the cases' own numbers, one flat row of WIDTH per case
+            draws.frombytes(np.ascontiguousarray(batch.draws, dtype=np.float64).tobytes())
+            for i, (t, k, c, u) in enumerate(
+                zip(
+                    batch.time.tolist(),
+                    batch.type_index.tolist(),
+                    batch.community.tolist(),
+                    batch.u.tolist(),
+                    strict=True,
+                )
             ):
+                at = i * WIDTH
                 if t >= self.horizon:
                     break
                 info = types[k]
                 kind = info.kind
                 if kind is CaseKind.EVENT:
-                    env.process(event_case(self, self._new_case(k, c, -1, t), info, u))
+                    case = self._new_case(k, c, -1, t, draws, at)
+                    env.process(event_case(self, case, info, u))
                     continue
                 row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
                 if row < 0:
                     continue
-                case = self._new_case(k, c, row, t)
+                case = self._new_case(k, c, row, t, draws, at)
                 if kind is CaseKind.HIDDEN:
                     env.process(event_case(self, case, info, u))
                 else:
@@ -378,8 +377,18 @@ class GovernanceModel(mesa.Model):
                 yield env.timeout(t1 - env.now)
             t0 = t1
 
-    def _new_case(self, type_index: int, community: int, resident: int, t: float) -> Case:
-        case = Case(self.cases_created, type_index, community, resident, t)
+    def _new_case(
+        self,
+        type_index: int,
+        community: int,
+        resident: int,
+        t: float,
+        draws: array[float],
+        at: int,
+    ) -> Case:
+        case = Case(
+            self.cases_created, type_index, community, resident, t, draws, self.seed_value, at
+        )
         self.cases_created += 1
         self.open[case.id] = case
         return case
@@ -392,7 +401,8 @@ class GovernanceModel(mesa.Model):
         agent = case.agent
         if agent is not None:
             sat = self._satisfaction
-            if outcome is not Outcome.ABANDONED and self.u_satisfaction() < sat.rating_probability:
+            rates = case.u(Draw.SATISFACTION) < sat.rating_probability
+            if outcome is not Outcome.ABANDONED and rates:
                 rating = self._rate(case, outcome, sat)
                 trust = self.population.trust
                 trust[case.resident] += sat.trust_learning_rate * (rating - trust[case.resident])
@@ -413,7 +423,7 @@ class GovernanceModel(mesa.Model):
             + sat.per_extra_trip * max(0, case.trips - 1)
             + sat.per_bounce * case.bounces
         )
-        return 1 if self.u_satisfaction() < _logistic(x) else 0
+        return 1 if case.u(Draw.SATISFACTION) < _logistic(x) else 0
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run to the horizon, a simulated day at a time; then account for every case.

@@ -90,3 +90,12 @@ def test_allow_large_goes_past_the_size_estimate(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("GRIDTWIN_MAX_MEMORY", "lots")
     bad, _ = gridtwin("run", "../tiny.yaml", "--days", "1", cwd=BAD)
     assert bad.returncode == 2 and "GRIDTWIN_MAX_MEMORY: 'lots' is not a size" in bad.stderr
+
+
+def test_the_size_estimate_follows_the_demand_scale():
+    from gridtwin.scenarios.loader import load_scenario
+    from gridtwin.scenarios.size import estimate_size
+
+    base = estimate_size(load_scenario("street"))
+    doubled = estimate_size(load_scenario("street", ["services.demand_scale=2"]))
+    assert doubled.cases == pytest.approx(2 * base.cases)

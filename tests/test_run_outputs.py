@@ -185,15 +185,17 @@ def test_golden_values_tiny_seed_7_30_days(result: RunResult) -> None:
     # numbers is a change of behaviour of the engine: review it and, if intended, update them
     # in the same change (with a note of why they moved).
     # Moved: report, fallback and at-intake decisions got streams of their own; then each
-    # case type got an arrival stream of its own.
+    # case type got an arrival stream of its own; then every case drew its own numbers
+    # (common random numbers that hold: gridtwin.sim.casedraws); then a case drew once on which
+    # patrol visit it is spotted (geometric) instead of a number at every visit.
     k = result.kpis
     assert k["horizon_days"] == 30
     assert k["cases_total"] == 161
-    assert k["cases_resolved"] == 158
-    assert k["hotline_calls"] == 63
-    assert k["events_processed"] == 2939
-    assert k["resolution_rate"] == pytest.approx(0.993711, abs=1e-6)
-    assert k["satisfaction_rate"] == pytest.approx(0.967391, abs=1e-6)
+    assert k["cases_resolved"] == 159
+    assert k["hotline_calls"] == 65
+    assert k["events_processed"] == 2932
+    assert k["resolution_rate"] == pytest.approx(0.99375, abs=1e-6)
+    assert k["satisfaction_rate"] == pytest.approx(0.946237, abs=1e-6)
 
 
 def test_a_run_is_a_pure_function_that_ships_to_another_process():

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import mesa
 
 from gridtwin.scenarios.schema import ChannelKind
+from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import BufferedSampler, UniformStream
+from gridtwin.sim.distributions import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import CaseTypeInfo, GovernanceModel
@@ -47,7 +48,6 @@ class Channel(mesa.Agent, ABC):
         self.code = CHANNEL_ORDER.index(self.kind)
         self.env = model.env
         self.log = model.record
-        self.uniform = UniformStream(model.streams.rng(self.kind.value, "decisions"))
 
     def available(self, info: CaseTypeInfo) -> bool:
         """Whether this channel can take a case of this type (beyond the type's channel list)."""
@@ -69,7 +69,7 @@ class OnlineChannel(Channel):
 
     def __init__(self, model: GovernanceModel, spec: Any) -> None:
         super().__init__(model, spec)
-        self.submit = BufferedSampler(spec.submit_min, model.streams.rng(self.kind.value, "submit"))
+        self.submit = Quantile(spec.submit_min)
         self.population = model.population
         self.base_failure, self.literacy_failure, self.sprawl = self._failure_terms(model, spec)
 
@@ -90,9 +90,9 @@ class OnlineChannel(Channel):
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Submit online: takes ``submit_min``; fails with :meth:`failure_probability`."""
         now = self.env.now
-        duration = self.submit()
+        duration = self.submit(case.u(Draw.SUBMIT))
         literacy = self.population.literacy[case.resident] if case.resident >= 0 else 1.0
-        ok = self.uniform() >= self.failure_probability(literacy)
+        ok = case.u(Draw.INTAKE_FAIL) >= self.failure_probability(literacy)
         self.log(
             case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1, now, now + duration
         )

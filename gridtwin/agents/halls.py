@@ -14,8 +14,9 @@ import numpy as np
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
 from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import BufferedSampler
+from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:
@@ -49,9 +50,7 @@ class _Place(Channel):
         self.speed_km_per_min = model.config.city.walking_speed_kmh / 60.0
         self.spread_min = model.config.behaviour.return_spread_h * 60.0
         self.calendar = self.spec.calendar.build()
-        self.service = BufferedSampler(
-            self.spec.service_min, model.streams.rng(self.kind.value, "service")
-        )
+        self.service = Quantile(self.spec.service_min)
 
     @abstractmethod
     def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
@@ -73,7 +72,8 @@ class _Place(Channel):
         arrive = depart + travel
         while True:
             if not cal.is_open(arrive):
-                arrive = cal.add_work(cal.next_open(arrive), self.uniform() * self.spread_min)
+                spread = case.u(Draw.SPREAD) * self.spread_min
+                arrive = cal.add_work(cal.next_open(arrive), spread)
                 if arrive - travel > depart:
                     log(case.id, Stage.RETRY_WAIT, code, -1, depart, arrive - travel)
                     depart = arrive - travel
@@ -85,11 +85,11 @@ class _Place(Channel):
             if start // MINUTES_PER_DAY == today:
                 break  # served today
             tomorrow = cal.next_open((today + 1) * MINUTES_PER_DAY)
-            again = cal.add_work(tomorrow, self.uniform() * self.spread_min)
+            again = cal.add_work(tomorrow, case.u(Draw.SPREAD) * self.spread_min)
             depart = max(arrive, again - travel)
             log(case.id, Stage.RETRY_WAIT, code, -1, arrive, depart)
             arrive = depart + travel
-        end = pool.commit(start, group, self.service())
+        end = pool.commit(start, group, self.service(case.u(Draw.SERVICE)))
         log(case.id, Stage.QUEUE, code, -1, arrive, start)
         log(case.id, Stage.INTAKE, code, -1, start, end)
         yield env.timeout(end - arrive)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
+from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import BufferedSampler
+from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.servers import ServerPool, roster_groups
 
 if TYPE_CHECKING:
@@ -27,13 +28,11 @@ class Hotline(Channel):
 
     def __init__(self, model: GovernanceModel, spec: HotlineSpec) -> None:
         super().__init__(model, spec)
-        name = self.kind.value
-        self.pool = ServerPool(name, roster_groups(spec.seats_by_hour()), pause_off_shift=False)
-        self.talk = BufferedSampler(spec.talk_time_s, model.streams.rng(name, "talk"), 1 / 60)
-        self.patience = BufferedSampler(
-            spec.patience_s, model.streams.rng(name, "patience"), 1 / 60
-        )
-        self.retry_delay = BufferedSampler(spec.retry_delay_min, model.streams.rng(name, "retry"))
+        seats = roster_groups(spec.seats_by_hour())
+        self.pool = ServerPool(self.kind.value, seats, pause_off_shift=False)
+        self.talk = Quantile(spec.talk_time_s, 1 / 60)
+        self.patience = Quantile(spec.patience_s, model.config.behaviour.patience_scale / 60)
+        self.retry_delay = Quantile(spec.retry_delay_min)
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Call, wait for a seat or hang up, maybe call again; True once a call is answered."""
@@ -43,18 +42,18 @@ class Hotline(Channel):
         while True:
             now = env.now
             start, group = pool.earliest(now)
-            patience = self.patience()
+            patience = self.patience(case.u(Draw.PATIENCE))
             if start - now > patience:
                 log(case.id, Stage.HUNG_UP, code, -1, now, now + patience)
                 yield env.timeout(patience)
                 attempts += 1
-                if attempts >= spec.max_attempts or self.uniform() >= spec.retry_probability:
+                if attempts >= spec.max_attempts or case.u(Draw.RETRY) >= spec.retry_probability:
                     return False
-                delay = self.retry_delay()
+                delay = self.retry_delay(case.u(Draw.RETRY_DELAY))
                 log(case.id, Stage.RETRY_WAIT, code, -1, env.now, env.now + delay)
                 yield env.timeout(delay)
                 continue
-            end = pool.commit(start, group, self.talk())
+            end = pool.commit(start, group, self.talk(case.u(Draw.TALK)))
             log(case.id, Stage.QUEUE, code, -1, now, start)
             log(case.id, Stage.INTAKE, code, -1, start, end)
             yield env.timeout(end - now)

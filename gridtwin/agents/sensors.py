@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from gridtwin.scenarios.schema import SensorsSpec
-from gridtwin.sim.distributions import BufferedSampler
+from gridtwin.sim.distributions import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel
@@ -35,4 +35,5 @@ class SensorNetwork(mesa.Agent):
         pop = model.population
         self.meter = np.zeros(pop.size, dtype=bool)
         self.meter[pop.eligible] = (rng.random(len(pop.eligible)) < spec.water_meter_coverage) & on
-        self.delay = BufferedSampler(spec.detect_delay_min, model.streams.rng("sensor", "delay"))
+        self.delay = Quantile(spec.detect_delay_min)
+        """Detection delay from a case's own uniform number."""

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import mesa
 
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, PatrolSpec
-from gridtwin.sim.distributions import BufferedSampler, UniformStream
+from gridtwin.sim.casedraws import Draw
+from gridtwin.sim.distributions import BufferedSampler, Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
 
     from gridtwin.model import GovernanceModel
 
-__all__ = ["GridWorker"]
+__all__ = ["GridWorker", "visits_until_found"]
+
+_NEVER = 1 << 62
+
+
+def visits_until_found(u: float, p: float) -> int:
+    """On which visit a case is spotted, each visit spotting it with probability ``p``.
+
+    The number of independent trials until the first success is geometric: drawn once per case
+    from its own uniform number ``u`` (inverse transform), it is exactly what a draw at every
+    visit would give, without a draw per visit.
+    """
+    if p >= 1.0:
+        return 1
+    if p <= 0.0:
+        return _NEVER
+    return int(math.log1p(-u) / math.log1p(-p)) + 1
 
 
 class GridWorker(mesa.Agent):
     """A grid worker walking a closed tour of communities in working hours.
 
     At each community the worker inspects for a while; each pending event there is spotted
-    with ``detect_probability`` and each hidden need with ``visit_detect_probability``. A
+    with ``detect_probability`` and each hidden need with ``visit_detect_probability`` at each
+    visit (by any worker), independently: the case draws once on which visit that happens. A
     spotted event is settled on the spot with its type's ``patrol_settle_share`` (the worker
     stays for the settling time) or forwarded for dispatch.
 
@@ -52,10 +71,8 @@ class GridWorker(mesa.Agent):
         self.inspect = BufferedSampler(
             spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}")
         )
-        self.settle = BufferedSampler(
-            spec.settle_min, rng.rng("patrol", f"settle/{self.unique_id}")
-        )
-        self.uniform = UniformStream(rng.rng("patrol", f"detect/{self.unique_id}"))
+        self.settle = Quantile(spec.settle_min)
+        """Settling time, from the case's own number (inspection times are the worker's)."""
         self.calendar = spec.calendar.build()
         self.detect = spec.detect_probability
         self.visit_detect = spec.visit_detect_probability
@@ -86,11 +103,16 @@ class GridWorker(mesa.Agent):
                     if found.triggered:
                         continue
                     info = types[case.type_index]
-                    p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
-                    if self.uniform() < p:
+                    left = case.patrol_left
+                    if left < 0:  # its first visit: on which visit it will be spotted
+                        p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
+                        left = visits_until_found(case.u(Draw.DETECT), p)
+                    left -= 1
+                    case.patrol_left = left
+                    if left == 0:
                         settle = 0.0
-                        if info.settle_share and self.uniform() < info.settle_share:
-                            settle = self.settle()
+                        if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
+                            settle = self.settle(case.u(Draw.SETTLE))
                             busy += settle
                         found.succeed((ChannelKind.PATROL, settle))
                     else:

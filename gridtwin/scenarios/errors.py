@@ -206,18 +206,19 @@ def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------------------------- validation
-def validation_problems(exc: ValidationError, data: Any) -> list[Problem]:
+def validation_problems(exc: ValidationError, data: Any, root: Any = Scenario) -> list[Problem]:
     """Turn pydantic's errors into problems that read ``path: value message``.
 
     Args:
-        exc: The error raised by validating ``data`` as a :class:`Scenario`.
+        exc: The error raised by validating ``data`` as a :class:`Scenario` (or ``root``).
         data: The mapping that was validated (to see the value where a union failed).
+        root: The model ``data`` was validated as (experiment files reuse this translation).
 
     Returns:
         One problem per error, except that the errors of the alternatives of a plain union
         (``int | list``) are narrowed to the alternative shaped like the value.
     """
-    entries = [(_walk_loc(err["loc"]), err) for err in exc.errors(include_url=False)]
+    entries = [(_walk_loc(err["loc"], root), err) for err in exc.errors(include_url=False)]
     groups: dict[tuple[str | int, ...], list[int]] = {}
     for i, (walk, _) in enumerate(entries):
         if walk.union_at is not None:
@@ -236,8 +237,8 @@ def validation_problems(exc: ValidationError, data: Any) -> list[Problem]:
     return problems
 
 
-def _walk_loc(loc: Sequence[str | int]) -> _Walk:
-    walk = _Walk()
+def _walk_loc(loc: Sequence[str | int], root: Any = Scenario) -> _Walk:
+    walk = _Walk(tp=root)
     for item in loc:
         if not (isinstance(item, str) and _INTERNAL_TAG.match(item)):
             walk = walk.step(item)

@@ -43,7 +43,12 @@ from gridtwin.scenarios.channel_specs import (
 )
 from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
+MAX_SCALE = 10.0
+"""Upper bound of the scale factors (``services.demand_scale``, ``behaviour.patience_scale``):
+beyond ten times the calibrated value the scenario's staffing no longer means anything."""
+
 __all__ = [
+    "MAX_SCALE",
     "RESIDENT_CHANNELS",
     "AdminItem",
     "AgeGroup",
@@ -262,6 +267,9 @@ class Services(StrictModel):
     case_types: tuple[CaseType, ...] = Field(min_length=1)
     surges: tuple[Surge, ...] = ()
     """Periods when arrivals are multiplied (an epidemic tripled a city's hotline volume)."""
+    demand_scale: float = Field(default=1.0, gt=0, le=MAX_SCALE, allow_inf_nan=False)
+    """Every arrival rate multiplied by this factor (an uncertainty: more or less demand in
+    every case type, cell and hour alike). At most :data:`MAX_SCALE`."""
 
 
 class Surge(StrictModel):
@@ -381,6 +389,10 @@ class Behaviour(StrictModel):
     return_spread_h: float = Field(default=4.0, ge=0, le=168)
     """A resident who would reach a hall or kiosk while it is closed comes at a uniformly
     random time within this many open hours after it opens (not all at the opening minute)."""
+    patience_scale: float = Field(default=1.0, gt=0, le=MAX_SCALE, allow_inf_nan=False)
+    """Every caller's patience on the hotline and the consultation line multiplied by this
+    factor (an uncertainty: how long residents wait before hanging up). At most
+    :data:`MAX_SCALE`."""
     fallback_probability: Share = 0.7
     """Probability that a resident whose attempt failed on one channel (hung up for good,
     failed online) tries another channel instead of giving up."""

@@ -135,7 +135,7 @@ def expected_cases(s: Scenario, area_km2: float) -> float:
         else:
             rate = ct.rate_per_resident_year * residents
         per_year += rate * _surge_factor(s, ct.id)
-    return per_year * s.run.horizon_days / DAYS_PER_YEAR
+    return per_year * s.services.demand_scale * s.run.horizon_days / DAYS_PER_YEAR
 
 
 def _servers(s: Scenario) -> float:

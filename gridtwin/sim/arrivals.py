@@ -30,6 +30,8 @@ class ArrivalBatch:
     community: np.ndarray
     u: np.ndarray
     """One uniform draw per arrival (from its type's stream), for picking who raises it."""
+    draws: np.ndarray | None = None
+    """``(arrivals, width)`` uniform numbers each case owns (from its type's case stream)."""
 
     def __len__(self) -> int:
         return len(self.time)
@@ -48,6 +50,9 @@ class ArrivalProcess:
         surges: ``(start, end, types, factor)``: from minute ``start`` to ``end`` the intensity
             of the types selected by the boolean mask ``types`` is multiplied by ``factor``
             (applied to whole hours).
+        case_rngs: One generator per type for the numbers each case owns
+            (:attr:`ArrivalBatch.draws`); none: no such numbers.
+        width: How many numbers each case owns.
     """
 
     def __init__(
@@ -57,6 +62,8 @@ class ArrivalProcess:
         cell_weights: Sequence[np.ndarray],
         rng: np.random.Generator | Sequence[np.random.Generator],
         surges: Sequence[tuple[float, float, np.ndarray, float]] = (),
+        case_rngs: Sequence[np.random.Generator] = (),
+        width: int = 0,
     ) -> None:
         self._per_minute = np.asarray(yearly_totals, dtype=float) / MINUTES_PER_YEAR
         self._how = np.asarray(hour_of_week, dtype=float)
@@ -70,6 +77,10 @@ class ArrivalProcess:
         if len(self._rngs) != n_types:
             raise ValueError(f"needs one generator per type ({n_types}), got {len(self._rngs)}")
         self._surges = [(a, b, np.asarray(m, dtype=bool), f) for a, b, m, f in surges]
+        self._case_rngs = list(case_rngs)
+        if self._case_rngs and len(self._case_rngs) != n_types:
+            raise ValueError(f"needs one case generator per type ({n_types})")
+        self._width = width if self._case_rngs else 0
 
     def _intensity(self, hours: np.ndarray) -> np.ndarray:
         """Expected arrivals per type (rows) in each of the given hours (columns)."""
@@ -90,7 +101,7 @@ class ArrivalProcess:
         h0, h1 = int(t0 // 60), int(np.ceil(t1 / 60))
         hours = np.arange(h0, h1)
         lam = self._intensity(hours)
-        times, types, cells, draws = [], [], [], []
+        times, types, cells, draws, owned = [], [], [], [], []
         for k, rng in enumerate(self._rngs):
             counts = rng.poisson(lam[k])
             n = int(counts.sum())
@@ -100,9 +111,17 @@ class ArrivalProcess:
             types.append(np.full(n, k, dtype=np.int32))
             cells.append(np.searchsorted(self._cum[k], rng.random(n), side="right"))
             draws.append(rng.random(n))
+            if self._width:
+                owned.append(self._case_rngs[k].random((n, self._width)))
         if not times:
             empty = np.empty(0)
-            return ArrivalBatch(empty, empty.astype(np.int32), empty.astype(np.int64), empty)
+            return ArrivalBatch(
+                empty,
+                empty.astype(np.int32),
+                empty.astype(np.int64),
+                empty,
+                np.empty((0, self._width)) if self._width else None,
+            )
         t = np.concatenate(times)
         order = np.argsort(t, kind="stable")
         order = order[(t[order] >= t0) & (t[order] < t1)]
@@ -111,4 +130,5 @@ class ArrivalProcess:
             np.concatenate(types)[order],
             np.concatenate(cells)[order],
             np.concatenate(draws)[order],
+            np.concatenate(owned)[order] if self._width else None,
         )

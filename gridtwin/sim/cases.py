@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
+
+from gridtwin.sim.casedraws import OFFSETS, SIZES, overflow_uniform
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -92,10 +95,25 @@ class Case:
         "misrouted",
         "shared",
         "found",
+        "patrol_left",
         "agent",
+        "_row",
+        "_base",
+        "_used",
+        "_seed",
     )
 
-    def __init__(self, case_id: int, type_index: int, community: int, resident: int, arise: float):
+    def __init__(
+        self,
+        case_id: int,
+        type_index: int,
+        community: int,
+        resident: int,
+        arise: float,
+        draws: Sequence[float] = (),
+        seed: int = 0,
+        base: int = 0,
+    ):
         self.id = case_id
         self.type_index = type_index
         self.community = community
@@ -117,5 +135,26 @@ class Case:
         """Issuers of the materials the lead department fetches itself (shared data)."""
         self.found: Event | None = None
         """SimPy event triggered when an undiscovered case is found."""
+        self.patrol_left = -1
+        """Patrol visits left until a grid worker spots it (-1: not drawn yet)."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
+        self._row = draws
+        """The case's uniform numbers: ``draws[base:base + WIDTH]`` (a week's arrivals share one
+        flat array, so a case costs no objects for the numbers it never uses)."""
+        self._base = base
+        self._used = [0] * len(SIZES)
+        self._seed = seed
+
+    def u(self, purpose: int) -> float:
+        """The case's next uniform number for ``purpose`` (a :class:`~.casedraws.Draw`).
+
+        The numbers are the case's own (drawn at arrival, see :mod:`gridtwin.sim.casedraws`):
+        what other cases do never moves them.
+        """
+        used = self._used
+        k = used[purpose]
+        used[purpose] = k + 1
+        if k < SIZES[purpose] and self._row:
+            return self._row[self._base + OFFSETS[purpose] + k]
+        return overflow_uniform(self._seed, self.id, purpose, k)

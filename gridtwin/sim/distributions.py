@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
+from collections.abc import Callable
+from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -32,6 +34,7 @@ __all__ = [
     "LogNormal",
     "Triangular",
     "BufferedSampler",
+    "Quantile",
     "UniformStream",
 ]
 
@@ -55,6 +58,14 @@ class _Dist(BaseModel):
         """Draw ``n`` values from ``rng``."""
 
     @abstractmethod
+    def quantile(self) -> Callable[[float], float]:
+        """The inverse distribution function ``u -> value`` (``u`` uniform in [0, 1)).
+
+        Inverse-transform sampling: a case that draws its own uniform numbers turns them into
+        values of any distribution, exactly, without sharing a stream with other cases.
+        """
+
+    @abstractmethod
     def scaled(self, factor: float) -> _Dist:
         """The same distribution with every value multiplied by ``factor`` (unit changes)."""
 
@@ -73,6 +84,11 @@ class Fixed(_Dist):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Return ``n`` copies of the value (the generator is not advanced)."""
         return np.full(n, self.value, dtype=float)
+
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile`."""
+        value = self.value
+        return lambda u: value
 
     def scaled(self, factor: float) -> Fixed:
         """See :meth:`_Dist.scaled`."""
@@ -97,6 +113,11 @@ class Exponential(_Dist):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values."""
         return rng.exponential(self.mean_, n)
+
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile`."""
+        m, log1p = self.mean_, math.log1p
+        return lambda u: -m * log1p(-u)
 
     def scaled(self, factor: float) -> Exponential:
         """See :meth:`_Dist.scaled`."""
@@ -133,6 +154,12 @@ class LogNormal(_Dist):
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, n)
 
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile`."""
+        mu, sigma = self._log_params()
+        inv, exp = NormalDist().inv_cdf, math.exp
+        return lambda u: exp(mu + sigma * inv(u if u > 0.0 else _TINY))
+
     def scaled(self, factor: float) -> LogNormal:
         """See :meth:`_Dist.scaled`."""
         return LogNormal(mean=self.mean_ * factor, sd=self.sd * factor)
@@ -166,6 +193,13 @@ class Gamma(_Dist):
         """Draw ``n`` values."""
         return rng.gamma(self.shape, self.scale, n)
 
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile` (the regularised incomplete gamma function inverted)."""
+        from scipy.special import gammaincinv
+
+        k, theta = self.shape, self.scale
+        return lambda u: float(gammaincinv(k, u)) * theta
+
     def scaled(self, factor: float) -> Gamma:
         """See :meth:`_Dist.scaled`."""
         return Gamma(shape=self.shape, scale=self.scale * factor)
@@ -197,6 +231,12 @@ class Triangular(_Dist):
         """Draw ``n`` values."""
         return rng.triangular(self.low, self.mode, self.high, n)
 
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile`."""
+        a, c, b = self.low, self.mode, self.high
+        cut, left, right, sqrt = (c - a) / (b - a), (b - a) * (c - a), (b - a) * (b - c), math.sqrt
+        return lambda u: a + sqrt(u * left) if u < cut else b - sqrt((1.0 - u) * right)
+
     def scaled(self, factor: float) -> Triangular:
         """See :meth:`_Dist.scaled`."""
         return Triangular(low=self.low * factor, mode=self.mode * factor, high=self.high * factor)
@@ -224,12 +264,21 @@ class Empirical(_Dist):
         """Draw ``n`` values."""
         return rng.choice(np.asarray(self.values, dtype=float), n)
 
+    def quantile(self) -> Callable[[float], float]:
+        """See :meth:`_Dist.quantile` (each observed value with equal probability)."""
+        values, n = [float(v) for v in self.values], len(self.values)
+        return lambda u: values[min(int(u * n), n - 1)]
+
     def scaled(self, factor: float) -> Empirical:
         """See :meth:`_Dist.scaled`."""
         return Empirical(values=tuple(v * factor for v in self.values))
 
     def __repr__(self) -> str:
         return f"Empirical(n={len(self.values)}, mean={self.mean:.4g})"
+
+
+_TINY = 2.0**-60
+"""Stands in for a uniform draw of exactly 0 where the inverse function is infinite at 0."""
 
 
 def _number_to_fixed(value: Any) -> Any:
@@ -297,3 +346,30 @@ class UniformStream(BufferedSampler):
 
     def _refill(self) -> list[float]:
         return self._rng.random(self._block).tolist()
+
+
+class Quantile:
+    """A distribution's values from uniform draws the caller owns: ``q(u)``.
+
+    Where :class:`BufferedSampler` hands out the next value of a stream shared by everything
+    that asks, a :class:`Quantile` turns a uniform number into a value (inverse-transform
+    sampling), so each case can draw from its own numbers (see :mod:`gridtwin.sim.casedraws`).
+
+    Args:
+        dist: The distribution.
+        factor: Multiplier applied to every value (e.g. seconds to minutes).
+    """
+
+    __slots__ = ("dist", "_q", "_factor")
+
+    def __init__(self, dist: _Dist, factor: float = 1.0) -> None:
+        self.dist = dist
+        self._q = dist.quantile()
+        self._factor = factor
+
+    def __call__(self, u: float) -> float:
+        """The value at uniform draw ``u`` in [0, 1)."""
+        return self._q(u) * self._factor
+
+    def __repr__(self) -> str:
+        return f"Quantile({self.dist!r}, factor={self._factor!r})"

@@ -21,6 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, SharingMode
+from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome, Stage
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ _PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
 def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     """An admin item, a bundle of items or an inquiry raised by a resident."""
     env = m.env
-    yield env.timeout(case.arise - env.now + m.apply_delay())
+    yield env.timeout(case.arise - env.now + m.apply_delay(case.u(Draw.APPLY_DELAY)))
     case.agent = m.residents.attach(case.resident)
     m.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
     if info.kind is CaseKind.INQUIRY:
@@ -66,7 +67,7 @@ def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         return Outcome.ABANDONED
     channel = m.channel_kinds[case.channel]
     answered_at_intake = channel in _PHONE or channel is ChannelKind.PORTAL
-    if m.u_at_intake() < info.operator_resolution_share and answered_at_intake:
+    if case.u(Draw.AT_INTAKE) < info.operator_resolution_share and answered_at_intake:
         return Outcome.RESOLVED
     return (yield from route(m, case, info))
 
@@ -93,7 +94,7 @@ def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
         return outcome
     case.department = bundle.department
     jobs = [
-        env.process(m.departments[part.department].process(case, part.handling() + m.entry_work()))
+        env.process(m.departments[part.department].process(case, _work(m, case, part)))
         for part in bundle.bundle
     ]
     yield env.all_of(jobs)
@@ -115,7 +116,7 @@ def _apply(
     if not (yield from contact(m, case, item)):
         return Outcome.ABANDONED, None
     channel = m.channel_kinds[case.channel]
-    if m.u_at_intake() < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
+    if case.u(Draw.AT_INTAKE) < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
         m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, env.now)
         return Outcome.RESOLVED, channel
     yield from fetch_shared(m, case, item.department)
@@ -182,8 +183,8 @@ def _first_known(
         row = m.population.pick(case.community, u_who)
         if row >= 0:
             p = min(1.0, p * (0.5 + float(m.population.trust[row])) + m.photo_boost(info))
-            if m.u_report() < p:
-                best, mode = now + info.report_delay(), _RESIDENT
+            if case.u(Draw.REPORT) < p:
+                best, mode = now + info.report_delay(case.u(Draw.REPORT_DELAY)), _RESIDENT
     if info.discover_sensor:
         covered = (
             m.sensors.meter[case.resident]
@@ -191,7 +192,7 @@ def _first_known(
             else m.sensors.community_covered[case.community]
         )
         if covered:
-            t = now + m.sensors.delay()
+            t = now + m.sensors.delay(case.u(Draw.SENSOR_DELAY))
             if best is None or t < best:
                 best, mode = t, _SENSOR
     return best, mode
@@ -206,7 +207,7 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     age, literacy = int(pop.age_group[row]), float(pop.literacy[row])
     while options:
         code = m.choice.choose(
-            m.u_choice(), age, literacy, float(pop.trust[row]), case.community, options
+            case.u(Draw.CHOICE), age, literacy, float(pop.trust[row]), case.community, options
         )
         if case.reported < 0:
             case.reported = env.now
@@ -215,7 +216,7 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
             case.responded = env.now
             return True
         options.remove(code)
-        if m.u_fallback() >= m.fallback_probability:
+        if case.u(Draw.FALLBACK) >= m.fallback_probability:
             return False
     return False
 
@@ -231,22 +232,22 @@ def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int]
     env = m.env
     shared = []
     for lead, issuer in needs:
-        if _is_shared(m, lead, issuer):
+        if _is_shared(m, case, lead, issuer):
             shared.append(issuer)
             continue
         cal = m.departments[issuer].calendar
         start = cal.next_open(env.now)
-        end = start + m.trip()
+        end = start + m.trip(case.u(Draw.TRIP))
         m.record(case.id, Stage.MATERIAL_TRIP, -1, issuer, env.now, end)
         case.trips += 1
         yield env.timeout(end - env.now)
     case.shared = tuple(shared)
 
 
-def _is_shared(m: GovernanceModel, lead: int, issuer: int) -> bool:
+def _is_shared(m: GovernanceModel, case: Case, lead: int, issuer: int) -> bool:
     sharing = m.sharing
     if sharing.mode is SharingMode.LIBRARY:
-        return m.u_materials() < sharing.library_coverage
+        return case.u(Draw.MATERIALS) < sharing.library_coverage
     if sharing.mode is SharingMode.PAIRS:
         return (lead, issuer) in m.shared_pairs
     return False
@@ -257,7 +258,7 @@ def fetch_shared(m: GovernanceModel, case: Case, lead: int) -> Process:
     shared, case.shared = case.shared, ()
     if shared:
         env = m.env
-        t = m.fetch() * len(shared)
+        t = m.fetch(case.u(Draw.FETCH)) * len(shared)
         m.record(case.id, Stage.MATERIAL_FETCH, -1, lead, env.now, env.now + t)
         yield env.timeout(t)
 
@@ -269,22 +270,23 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         return Outcome.RESOLVED
     first = True
     while True:
-        delay = m.dispatch()
+        delay = m.dispatch(case.u(Draw.DISPATCH))
         m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
         yield env.timeout(delay)
-        if first and m.u_route() < info.not_handleable:
+        if first and case.u(Draw.ROUTE) < info.not_handleable:
             return Outcome.CLOSED_UNRESOLVED
         first = False
-        if m.u_route() >= info.misroute_probability:
+        if case.u(Draw.ROUTE) >= info.misroute_probability:
             break
         case.misrouted = True
         case.bounces += 1
-        wrong = m.wrong_department(info.department)
-        yield from m.departments[wrong].process(case, m.bounce_review(), Stage.BOUNCE)
+        wrong = m.wrong_department(info.department, case)
+        review = m.bounce_review(case.u(Draw.REVIEW))
+        yield from m.departments[wrong].process(case, review, Stage.BOUNCE)
         if case.bounces > m.max_bounces:
             if not m.whistle:
                 return Outcome.CLOSED_UNRESOLVED
-            delay = m.whistle_delay()
+            delay = m.whistle_delay(case.u(Draw.WHISTLE))
             m.record(case.id, Stage.WHISTLE, -1, info.department, env.now, env.now + delay)
             yield env.timeout(delay)
             break
@@ -302,19 +304,24 @@ def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Pr
     case.department = dept
     departments = m.departments
     if not info.joint:
-        yield from departments[dept].process(case, info.handling() + m.entry_work())
+        yield from departments[dept].process(case, _work(m, case, info))
     elif m.joint_dispatch:
         env = m.env
         jobs = [
-            env.process(departments[d].process(case, info.handling() + m.entry_work()))
+            env.process(departments[d].process(case, _work(m, case, info)))
             for d in (dept, *info.joint)
         ]
         yield env.all_of(jobs)
     else:
         env = m.env
-        yield from departments[dept].process(case, info.handling() + m.entry_work())
+        yield from departments[dept].process(case, _work(m, case, info))
         for d in info.joint:
-            delay = m.dispatch()
+            delay = m.dispatch(case.u(Draw.DISPATCH))
             m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
             yield env.timeout(delay)
-            yield from departments[d].process(case, info.handling() + m.entry_work())
+            yield from departments[d].process(case, _work(m, case, info))
+
+
+def _work(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> float:
+    """Staff minutes one department spends on the case: handling plus any duplicate entry."""
+    return info.handling(case.u(Draw.HANDLING)) + m.entry_work(case)

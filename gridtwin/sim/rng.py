@@ -6,7 +6,9 @@ purpose of the draws (``SeedSequence(seed, spawn_key=(i, crc32(purpose)))``, wha
 ``SeedSequence.spawn`` does, addressed by name), so a stream does not depend on which other
 components exist or how much they draw.
 That keeps common random numbers across policies: two runs with the same seed and different
-staffing see the same arrivals, the same residents and the same handling times.
+staffing see the same arrivals and the same residents. What each case draws (choice, patience,
+handling...) is its own, from its type's ``cases`` stream (see :mod:`gridtwin.sim.casedraws`),
+so it does not depend on what other cases do either.
 """
 
 from __future__ import annotations

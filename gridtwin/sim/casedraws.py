@@ -1,0 +1,104 @@
+"""Each case's own random numbers: common random numbers that hold across policies.
+
+A stream shared by many cases and consumed in event order couples them: when a policy makes
+one case draw once more (a caller who retries), every later case of that stream gets the
+number after the one it had, and outcomes move that the policy cannot reach. So every number
+a case (or a grid worker's visit to it) uses is the case's own: at arrival, each case gets a
+row of uniform numbers from its type's ``cases`` stream, cut into slots by :class:`Draw`
+purpose. The ``k``-th draw for a purpose takes that purpose's ``k``-th slot; a purpose that
+needs more than its slots (a caller retrying many times, a hidden need visited for weeks)
+goes on with numbers hashed from (seed, case id, purpose, k). Nothing another case does moves
+them, and a purpose drawn more or less often leaves the other purposes' numbers in place.
+Values of any distribution come from these numbers by inverse transform
+(:class:`~gridtwin.sim.distributions.Quantile`).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["WIDTH", "Draw", "overflow_uniform", "slots"]
+
+
+class Draw(IntEnum):
+    """What a case draws a number for."""
+
+    APPLY_DELAY = 0
+    CHOICE = 1
+    FALLBACK = 2
+    AT_INTAKE = 3
+    MATERIALS = 4
+    TRIP = 5
+    FETCH = 6
+    DISPATCH = 7
+    ROUTE = 8
+    WRONG = 9
+    REVIEW = 10
+    WHISTLE = 11
+    ENTRY = 12
+    HANDLING = 13
+    SATISFACTION = 14
+    REPORT = 15
+    REPORT_DELAY = 16
+    SENSOR_DELAY = 17
+    DETECT = 18
+    SETTLE = 19
+    PATIENCE = 20
+    TALK = 21
+    RETRY = 22
+    RETRY_DELAY = 23
+    SUBMIT = 24
+    INTAKE_FAIL = 25
+    SPREAD = 26
+    SERVICE = 27
+
+
+_CAPACITY = {
+    Draw.CHOICE: 3,
+    Draw.FALLBACK: 2,
+    Draw.AT_INTAKE: 2,
+    Draw.MATERIALS: 4,
+    Draw.TRIP: 4,
+    Draw.DISPATCH: 3,
+    Draw.ROUTE: 4,
+    Draw.HANDLING: 3,
+    Draw.SATISFACTION: 2,
+    Draw.REPORT: 2,
+    Draw.SETTLE: 2,
+    Draw.PATIENCE: 3,
+    Draw.RETRY: 2,
+    Draw.RETRY_DELAY: 2,
+    Draw.SPREAD: 2,
+}
+
+
+def slots() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Offset and number of slots of each purpose in a case's row, indexed by :class:`Draw`."""
+    offsets, sizes, at = [], [], 0
+    for d in Draw:
+        n = _CAPACITY.get(d, 1)
+        offsets.append(at)
+        sizes.append(n)
+        at += n
+    return tuple(offsets), tuple(sizes)
+
+
+OFFSETS, SIZES = slots()
+WIDTH = OFFSETS[-1] + SIZES[-1]
+"""Uniform numbers drawn for each case at arrival."""
+
+_M64 = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    """SplitMix64's finaliser: a bijection of 64-bit integers that scrambles every bit."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
+    """The ``k``-th number of a case's purpose beyond its slots: uniform in [0, 1)."""
+    x = _mix(_mix(_mix(seed & _M64) ^ case_id) ^ ((purpose << 32) | (k & 0xFFFFFFFF)))
+    return (x >> 11) * (1.0 / 9007199254740992.0)

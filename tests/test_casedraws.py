@@ -1,0 +1,120 @@
+"""Each case's own random numbers (common random numbers that hold across policies)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from gridtwin.runner import run
+from gridtwin.scenarios.loader import load_scenario
+from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, Draw, overflow_uniform
+from gridtwin.sim.cases import Case
+from gridtwin.sim.distributions import (
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    LogNormal,
+    Quantile,
+    Triangular,
+)
+
+U = np.linspace(0.001, 0.999, 37)
+
+
+@pytest.mark.parametrize(
+    ("dist", "reference"),
+    [
+        (Exponential(mean=5), stats.expon(scale=5)),
+        (LogNormal(mean=150, sd=90), None),
+        (Gamma(shape=2, scale=60), stats.gamma(2, scale=60)),
+        (Triangular(low=60, mode=120, high=360), stats.triang(0.2, loc=60, scale=300)),
+    ],
+)
+def test_quantile_is_the_inverse_distribution_function(dist, reference):
+    if reference is None:
+        sigma = math.sqrt(math.log1p((dist.sd / dist.mean) ** 2))
+        reference = stats.lognorm(sigma, scale=dist.mean * math.exp(-(sigma**2) / 2))
+    q = Quantile(dist, factor=2.0)
+    got = np.array([q(float(u)) for u in U])
+    assert np.allclose(got, 2.0 * reference.ppf(U), rtol=1e-9)
+    assert math.isfinite(q(0.0))
+
+
+def test_quantile_of_fixed_and_empirical():
+    assert Quantile(Fixed(value=3))(0.7) == 3
+    emp = Quantile(Empirical(values=(1, 2, 4, 8)))
+    assert [emp(u) for u in (0.0, 0.26, 0.5, 0.99)] == [1, 2, 4, 8]
+
+
+def test_inverse_transform_samples_have_the_distribution():
+    rng = np.random.default_rng(1)
+    q = Quantile(LogNormal(mean=25, sd=15))
+    x = np.array([q(u) for u in rng.random(20_000)])
+    assert abs(x.mean() - 25) < 0.6
+    assert abs(x.std() - 15) < 0.8
+
+
+def test_overflow_numbers_are_uniform_and_reproducible():
+    x = np.array([overflow_uniform(7, 123, 4, k) for k in range(20_000)])
+    assert ((x >= 0) & (x < 1)).all()
+    assert stats.kstest(x, "uniform").pvalue > 1e-3
+    assert overflow_uniform(7, 123, 4, 9) == x[9]
+    assert overflow_uniform(8, 123, 4, 9) != x[9]
+    assert overflow_uniform(7, 124, 4, 9) != x[9]
+
+
+def test_a_purpose_takes_its_slots_then_goes_on_with_its_own_numbers():
+    row = [i / WIDTH for i in range(WIDTH)]
+    a, b = Case(5, 0, 0, 0, 0.0, row, 11), Case(5, 0, 0, 0, 0.0, row, 11)
+    first = [a.u(Draw.PATIENCE) for _ in range(SIZES[Draw.PATIENCE] + 3)]
+    assert first[: SIZES[Draw.PATIENCE]] == row[OFFSETS[Draw.PATIENCE] :][: SIZES[Draw.PATIENCE]]
+    assert first[SIZES[Draw.PATIENCE] :] == [
+        overflow_uniform(11, 5, Draw.PATIENCE, k) for k in range(SIZES[Draw.PATIENCE], len(first))
+    ]
+    # a purpose drawn more often leaves the other purposes' numbers where they were
+    assert a.u(Draw.HANDLING) == b.u(Draw.HANDLING) == row[OFFSETS[Draw.HANDLING]]
+
+
+NO_SETTLING = [
+    f"services.case_types.{e}.patrol_settle_share=0"
+    for e in ("noise", "sanitation", "illegal_parking", "water_leak", "safety_hazard",
+              "neighbour_dispute")
+]
+
+
+def test_hotline_seats_cannot_move_how_hidden_needs_are_found():
+    """Hidden needs are found only by patrol visits and water meters; with no settling on the
+    spot, a worker's rounds do not depend on events, so the hotline cannot reach them."""
+    def hidden(seats: int):
+        s = load_scenario("street", ["run.horizon_days=10", f"channels.hotline.seats={seats}",
+                                     *NO_SETTLING])
+        r = run(s, seed=5)
+        cases = r.cases.to_pandas()
+        return r.kpis, cases[cases["kind"] == "hidden"].set_index("case_id")
+
+    k4, h4 = hidden(4)
+    k1, h1 = hidden(1)
+    assert k4["hotline_abandon_rate"] < k1["hotline_abandon_rate"]  # the lever does act
+    assert len(h4) > 30
+    assert h4.index.equals(h1.index)
+    assert h4["reported"].equals(h1["reported"])
+    assert h4["channel"].astype(str).equals(h1["channel"].astype(str))
+    assert k4["hidden_needs_found_share"] == k1["hidden_needs_found_share"]
+    assert k4["mean_time_to_discover_h"]["hidden"] == k1["mean_time_to_discover_h"]["hidden"]
+
+
+@pytest.mark.parametrize("p", [0.03, 0.3, 0.9])
+def test_visits_until_found_is_geometric(p):
+    from gridtwin.agents.workers import visits_until_found
+
+    u = np.random.default_rng(3).random(50_000)
+    k = np.array([visits_until_found(float(x), p) for x in u])
+    for n in (1, 2, 5):
+        assert abs((k == n).mean() - stats.geom(p).pmf(n)) < 0.01
+    assert abs(k.mean() - 1 / p) < 0.05 / p
+    assert visits_until_found(0.5, 1.0) == 1
+    assert visits_until_found(0.5, 0.0) > 10**15
