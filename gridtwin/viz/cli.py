@@ -11,12 +11,14 @@ from pathlib import Path
 
 import click
 
-__all__ = ["APP", "OPEN_ENV", "viewer", "viewer_command"]
+__all__ = ["APP", "OPEN_ENV", "STORE_ENV", "viewer", "viewer_command"]
 
 APP = Path(__file__).with_name("app.py")
 """The Streamlit entry point."""
 OPEN_ENV = "GRIDTWIN_VIEWER_OPEN"
 """Environment variable through which ``gridtwin viewer RUN_DIR`` names the folder to open."""
+STORE_ENV = "GRIDTWIN_VIEWER_STORE"
+"""Environment variable through which ``gridtwin viewer STORE`` names the results store."""
 
 
 def viewer_command(
@@ -27,7 +29,7 @@ def viewer_command(
     Raises:
         click.UsageError: If ``source`` is neither a run folder nor a results store.
     """
-    env = {k: v for k, v in os.environ.items() if k != OPEN_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (OPEN_ENV, STORE_ENV)}
     if source is not None:
         if source.is_dir():
             from gridtwin.viz.data import RunFolderError, open_run_dir
@@ -38,12 +40,15 @@ def viewer_command(
                 raise click.UsageError(str(exc)) from None
             env[OPEN_ENV] = str(source.resolve())
         elif source.is_file():
-            raise click.UsageError(
-                f"{source}: opening an experiments store is not supported yet (the viewer's "
-                "Experiments page waits for the experiments store); give a run folder"
-            )
+            from gridtwin.experiments.store import StoreError, open_existing
+
+            try:
+                open_existing(source).close()
+            except StoreError as exc:
+                raise click.UsageError(str(exc)) from None
+            env[STORE_ENV] = str(source.resolve())
         else:
-            raise click.UsageError(f"{source}: no such run folder")
+            raise click.UsageError(f"{source}: no such run folder or results store")
     argv = [
         sys.executable,
         "-m",
@@ -81,6 +86,8 @@ def viewer(source: Path | None, port: int, address: str) -> None:
     """Open the viewer in a browser: what-if runs, maps, comparisons, case journeys.
 
     RUN_DIR is a folder written by `gridtwin run --out`; it is on show when the viewer opens.
+    STORE is a results store written by `gridtwin experiment run`; it opens on the
+    Experiments page.
     """
     argv, env = viewer_command(source, port, address)
     click.echo(f"gridtwin viewer: http://{address}:{port}/  (Ctrl+C stops it)", err=True)

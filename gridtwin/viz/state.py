@@ -24,7 +24,7 @@ from gridtwin.scenarios.checks import Problem
 from gridtwin.scenarios.loader import builtin_names
 from gridtwin.scenarios.schema import City, Scenario
 from gridtwin.sim.city import CityGrid, build_city
-from gridtwin.viz.cli import OPEN_ENV
+from gridtwin.viz.cli import OPEN_ENV, STORE_ENV
 from gridtwin.viz.data import (
     DEFAULT_REPLICATIONS,
     Batch,
@@ -67,6 +67,7 @@ PAGES = (
     ("dynamics", "Dynamics", "views/dynamics.py"),
     ("compare", "Compare", "views/compare.py"),
     ("journey", "Case journey", "views/journey.py"),
+    ("experiments", "Experiments", "views/experiments.py"),
 )
 """URL path, title and file of each page, in the menu's order."""
 
@@ -241,6 +242,8 @@ def start_session() -> str | None:
         except RunFolderError as exc:
             st.session_state["open_error"] = str(exc)
     page = query.get("page")
+    if page is None and os.environ.get(STORE_ENV):
+        page = "experiments"  # `gridtwin viewer STORE` opens on its page
     return page if page in {p[0] for p in PAGES} else None
 
 
