@@ -15,6 +15,7 @@ same interface, so an experiment moves from a laptop to a cluster unchanged.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -171,8 +172,13 @@ def _executor(
                 finally:
                     nanny.setLevel(level)
     else:
+        # An explicit start method, whatever an imported library set globally (Mesa's batch
+        # runner forces "spawn" when imported): fresh interpreters, safe beside DuckDB's threads.
         with ProcessPoolExecutor(
-            max_workers=workers, initializer=_install, initargs=(scenario,)
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_install,
+            initargs=(scenario,),
         ) as ex:
             yield ex, None
 
