@@ -1,14 +1,18 @@
 """The ``gridtwin`` command line: run, validate and browse scenarios.
 
-User mistakes (a bad scenario, a bad ``--set``, a missing file, an unusable ``--out``) print a
-message starting with ``error:`` that lists every problem, and exit with status 2, never with
-a traceback. A failure of the engine itself (an error from :mod:`gridtwin.sim.errors`) prints
-``error:`` and the message and exits with status 1.
+User mistakes (a bad scenario or GeoJSON city, a bad ``--set``, a missing file, an unusable
+``--out``, a run too large for the machine) print a message starting with ``error:`` that lists
+every problem, and exit with status 2, never with a traceback; each command reads its scenario
+file once. Anything else is a bug of gridtwin: it prints one ``error: internal error`` line
+naming the file the full traceback was saved to, and exits with status 1.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,14 +26,19 @@ from rich.table import Table
 from rich.text import Text
 
 from gridtwin.kpiformat import PROVENANCE, compare_kpis, flatten_kpis, format_value
+from gridtwin.rundir import RunFolderError, prepare, verify_run
 from gridtwin.scenarios.loader import (
     ScenarioError,
+    apply_overrides,
     builtin_names,
     load_scenario,
     read_scenario_data,
+    scenario_from_data,
     scenario_to_yaml,
 )
 from gridtwin.scenarios.schema import Scenario
+from gridtwin.scenarios.size import estimate_size, size_problem
+from gridtwin.sim.geojson import CityError
 
 __all__ = ["cli", "format_value", "main", "print_kpis"]
 
@@ -74,34 +83,71 @@ def _load(source: str, overrides: Sequence[str]) -> Scenario:
         _fail_scenario(err)
 
 
-def _internal_errors() -> tuple[type[BaseException], ...]:
-    """The engine's own error types (``RuntimeError`` subclasses of ``gridtwin.sim.errors``)."""
+def _read(source: str) -> tuple[dict[str, Any], Path | None]:
+    """Read a scenario file or built-in once (each command parses its file once)."""
     try:
-        from gridtwin.sim import errors
-    except ImportError:
-        return ()
-    return tuple(
-        v
-        for v in vars(errors).values()
-        if isinstance(v, type) and issubclass(v, RuntimeError) and v.__module__ == errors.__name__
-    )
+        return read_scenario_data(source)
+    except ScenarioError as err:
+        _fail_scenario(err)
 
 
-def _check_out(out: Path) -> None:
-    """Fail now, before a long run, if results could not be written to ``out``."""
-    if out.exists() and not out.is_dir():
-        _fail([f"--out {out}: is a file; give a directory (it is created if missing)"])
-    probe = out
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        _fail([f"--out {out}: {probe} is a file, so the directory cannot be created"])
-    if not os.access(probe, os.W_OK | os.X_OK):
-        _fail([f"--out {out}: {probe} is not writable"])
+def _validate(
+    source: str, data: dict[str, Any], base_dir: Path | None, overrides: Sequence[str]
+) -> Scenario:
+    try:
+        return scenario_from_data(data, overrides, base_dir, source)
+    except ScenarioError as err:
+        _fail_scenario(err)
+
+
+def _write_traceback(exc: BaseException) -> Path | None:
+    """Save the traceback of an internal error to a file; its path (None if it cannot)."""
+    text = "".join(traceback.format_exception(exc))
+    try:
+        fd, name = tempfile.mkstemp(prefix="gridtwin-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"gridtwin {_version()}, python {sys.version.split()[0]}\n")
+            fh.write(f"command: {' '.join(sys.argv)}\n\n{text}")
+    except OSError:
+        return None
+    return Path(name)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("gridtwin")
+    except Exception:  # a source tree without metadata
+        return "unknown"
+
+
+class _Commands(click.Group):
+    """The command group: a user's mistake exits 2; anything else is a bug, said in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ScenarioError as err:
+            _fail_scenario(err)
+        except (RunFolderError, CityError) as err:
+            _fail(str(err).splitlines() or [type(err).__name__])
+        except Exception as exc:
+            where = _write_traceback(exc)
+            saved = f"; the full traceback is in {where}" if where else ""
+            _fail(
+                [
+                    f"internal error (a bug in gridtwin, not in your input): "
+                    f"{type(exc).__name__}: {exc}{saved}"
+                ],
+                INTERNAL_ERROR,
+            )
 
 
 # -------------------------------------------------------------------------------- commands
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gridtwin", prog_name="gridtwin")
 def cli() -> None:
     """A digital twin and policy sandbox for grid-based city governance."""
@@ -126,6 +172,12 @@ def cli() -> None:
     help="Write kpis.json, the Parquet tables and scenario.yaml to DIR.",
 )
 @click.option("--csv", "csv", is_flag=True, help="With --out: also write events.csv.")
+@click.option("--overwrite", is_flag=True, help="With --out: replace an earlier run in DIR.")
+@click.option(
+    "--allow-large",
+    is_flag=True,
+    help="Run even if the size estimate says the run would not fit on this machine.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 def run(
     scenario: str,
@@ -134,54 +186,59 @@ def run(
     sets: tuple[str, ...],
     out: Path | None,
     csv: bool,
+    overwrite: bool,
+    allow_large: bool,
     no_progress: bool,
 ) -> None:
     """Simulate SCENARIO (a built-in name or a YAML file; default: district)."""
+    data, base_dir = _read(scenario)
+    s = _validate(scenario, data, base_dir, _run_overrides(data, sets, seed, days))
+    if not allow_large:
+        problem = size_problem(estimate_size(s))
+        if problem is not None:
+            _fail([str(problem)])
+    if out is not None:
+        prepare(out, overwrite)
+    from gridtwin.runner import run as run_scenario
+
+    console = Console()
+    if not console.is_terminal:  # wide enough that piped output keeps the hash on one line
+        console = Console(width=max(console.width, 100))
+    with _progress(console, console.is_terminal and not no_progress) as progress:
+        result = run_scenario(s, progress=progress, allow_large=True)
+    print_kpis(
+        console, result.kpis, title=f"{s.name}: {s.run.horizon_days:g} days, seed {s.run.seed}"
+    )
+    if out is not None:
+        result.write(out, csv=csv, overwrite=overwrite)
+        click.echo(f"results written to {out}", err=True)
+
+
+def _run_overrides(
+    data: dict[str, Any], sets: Sequence[str], seed: str | None, days: str | None
+) -> list[str]:
+    """``--set`` items with ``--seed`` and ``--days`` added as overrides of ``run``."""
     overrides = list(sets)
     if seed is not None:
         overrides.append(f"run.seed={seed}")
     if days is not None:
         overrides.append(f"run.horizon_days={days}")
-        overrides = _drop_warmup_if_longer(scenario, overrides, days)
-    s = _load(scenario, overrides)
-    if out is not None:
-        _check_out(out)
-    try:
-        from gridtwin.runner import run as run_scenario
-    except ImportError as exc:
-        _fail([f"the simulation engine is not available: {exc}"], INTERNAL_ERROR)
-    console = Console()
-    if not console.is_terminal:  # wide enough that piped output keeps the hash on one line
-        console = Console(width=max(console.width, 100))
-    internal = _internal_errors()
-    try:
-        with _progress(console, console.is_terminal and not no_progress) as progress:
-            result = run_scenario(s, progress=progress)
-    except internal as exc:
-        _fail([str(exc) or type(exc).__name__], INTERNAL_ERROR)
-    print_kpis(
-        console, result.kpis, title=f"{s.name}: {s.run.horizon_days:g} days, seed {s.run.seed}"
-    )
-    if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            result.write(out, csv=csv)
-        except OSError as exc:
-            _fail([f"--out {out}: cannot write the results: {exc}"])
-        click.echo(f"results written to {out}", err=True)
+        overrides = _drop_warmup_if_longer(data, overrides, days)
+    return overrides
 
 
-def _drop_warmup_if_longer(scenario: str, overrides: list[str], days: str) -> list[str]:
+def _drop_warmup_if_longer(data: dict[str, Any], overrides: list[str], days: str) -> list[str]:
     """With ``--days`` shorter than the scenario's warm-up, run without a warm-up (and say so)."""
+    explicit = any(o.startswith("run.warmup_days=") for o in overrides)
     try:
         horizon = float(days)
-        base = load_scenario(scenario, [o for o in overrides if not o.startswith("run.")])
-    except (ValueError, ScenarioError):
-        return overrides  # the full load reports the problem
-    explicit = any(o.startswith("run.warmup_days=") for o in overrides)
-    if not explicit and 0 < horizon <= base.run.warmup_days:
+        run_part = apply_overrides(data, [o for o in overrides if o.startswith("run.")])["run"]
+        warmup = float(run_part.get("warmup_days", 0.0))
+    except (ValueError, TypeError, KeyError, AttributeError, ScenarioError):
+        return overrides  # validation reports the problem
+    if not explicit and 0 < horizon <= warmup:
         click.echo(
-            f"note: --days {days} is not longer than the {base.run.warmup_days:g}-day "
+            f"note: --days {days} is not longer than the {warmup:g}-day "
             "warm-up; running without a warm-up",
             err=True,
         )
@@ -210,6 +267,8 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]
 
 @cli.command()
 @click.argument("file", metavar="FILE")
+@click.option("--seed", metavar="N", help="Random seed to check (sets run.seed).")
+@click.option("--days", metavar="D", help="Days to check (sets run.horizon_days).")
 @click.option(
     "--set",
     "sets",
@@ -217,12 +276,22 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[float], None]]
     metavar="PATH=VALUE",
     help="Override a scenario value before validating (repeatable).",
 )
-def validate(file: str, sets: tuple[str, ...]) -> None:
-    """Check FILE (a YAML file or a built-in name) and list every problem."""
-    s = _load(file, sets)
+def validate(file: str, seed: str | None, days: str | None, sets: tuple[str, ...]) -> None:
+    """Check FILE (a YAML file or a built-in name) and list every problem.
+
+    Checks everything a run would (a GeoJSON city included) and tells the run's estimated
+    size: cases, events, memory and time.
+    """
+    data, base_dir = _read(file)
+    s = _validate(file, data, base_dir, _run_overrides(data, sets, seed, days))
+    estimate = estimate_size(s)
     click.echo(
-        f"ok: {s.name} ({len(s.services.case_types)} case types, {len(s.departments)} departments)"
+        f"ok: {s.name} ({len(s.services.case_types)} case types, {len(s.departments)} "
+        f"departments); a run: {estimate}"
     )
+    problem = size_problem(estimate)
+    if problem is not None:
+        click.echo(f"note: {problem}", err=True)
 
 
 @cli.group()
@@ -271,15 +340,8 @@ def trace(run_dir: Path, case_id: int | None) -> None:
 
     from gridtwin.sim.trace import case_steps, clock, pick_case
 
+    verify_run(run_dir)
     paths = [run_dir / "events.parquet", run_dir / "cases.parquet"]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        _fail(
-            [
-                f"{m}: not found; write a run with `gridtwin run ... --out {run_dir}`"
-                for m in missing
-            ]
-        )
     events, cases = (pq.read_table(p) for p in paths)
     if case_id is None:
         case_id = pick_case(cases, events)
@@ -318,11 +380,16 @@ def trace(run_dir: Path, case_id: int | None) -> None:
 @click.argument("base", metavar="A", type=click.Path(path_type=Path))
 @click.argument("other", metavar="B", type=click.Path(path_type=Path))
 def compare(base: Path, other: Path) -> None:
-    """Put the KPIs of two runs written with --out side by side (B minus A)."""
+    """Put the KPIs of two runs written with --out side by side (B minus A).
+
+    A and B are run folders (checked against their run.json manifests) or kpis.json files.
+    """
     import json
 
     loaded = []
     for path in (base, other):
+        if path.is_dir():
+            verify_run(path)
         file = path / "kpis.json" if path.is_dir() else path
         try:
             loaded.append(json.loads(file.read_text(encoding="utf-8")))

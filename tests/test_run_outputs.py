@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from gridtwin.rundir import RunFolderError, verify_run
 from gridtwin.runner import OUTPUT_FILES, RunResult, run, simulate
 from gridtwin.scenarios.loader import load_scenario, scenario_sha256
 
@@ -96,14 +97,19 @@ def test_csv_export(result: RunResult, tmp_path: Path) -> None:
     assert [h.strip('"') for h in header.split(",")][: len(EVENT_COLUMNS)] == list(EVENT_COLUMNS)
 
 
-def test_writing_twice_into_a_dir_overwrites(result: RunResult, tmp_path: Path) -> None:
+def test_an_earlier_run_is_replaced_only_with_overwrite(result: RunResult, tmp_path: Path) -> None:
     other = run(load_scenario(TINY), seed=8, days=30)
-    result.write(tmp_path)
-    other.write(tmp_path)
+    result.write(tmp_path, csv=True)
+    with pytest.raises(RunFolderError, match="--overwrite"):
+        other.write(tmp_path)
+    assert json.loads((tmp_path / "kpis.json").read_text(encoding="utf-8"))["seed"] == 7
+    other.write(tmp_path, overwrite=True)
     kpis = json.loads((tmp_path / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["seed"] == 8
     assert pq.read_table(tmp_path / "events.parquet").equals(other.events)
+    # the old run's events.csv does not survive beside the new run's files
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUT_FILES)
+    assert verify_run(tmp_path)["seed"] == 8
 
 
 # ---------------------------------------------------------------------------------- KPIs

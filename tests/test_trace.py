@@ -64,4 +64,4 @@ def test_cli_trace_unknown_case_is_a_user_error(written):
 def test_cli_trace_without_a_run_is_a_user_error(tmp_path):
     done = CliRunner().invoke(cli, ["trace", str(tmp_path)])
     assert done.exit_code == 2
-    assert "not found" in done.output
+    assert "is not a gridtwin run folder" in done.output

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
 
 __all__ = [
     "RESIDENT_CHANNELS",
     "AgeGroup",
+    "MAX_DAYS",
     "Beta",
     "CalendarSpec",
     "CaseKind",
+    "Coefficient",
     "ChannelKind",
     "DiscoveryMode",
     "Identifier",
@@ -24,6 +27,10 @@ __all__ = [
 ]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Coefficient = Annotated[float, Field(ge=-50.0, le=50.0)]
+"""A logit coefficient: exp() of sums of these stays finite."""
+MAX_DAYS = 3660.0
+"""Longest horizon, and bound of every day count (ten years)."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -99,17 +106,53 @@ class SharingMode(StrEnum):
     """A shared electronic certificate library holds a share of all materials."""
 
 
-class StrictModel(BaseModel):
-    """Base for every scenario part: unknown keys are errors, values are immutable."""
+def _mentions(annotation: Any, types: tuple[type, ...]) -> bool:
+    """Whether a type annotation is, or contains, one of ``types``."""
+    if annotation in types:
+        return True
+    return any(_mentions(a, types) for a in get_args(annotation))
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+@cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Keys (names and aliases) of the fields that take a number and never true/false."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if _mentions(ann, (int, float)) and not _mentions(ann, (bool,)):
+            keys.update({name, field.alias or name})
+    return frozenset(keys)
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario part: unknown keys are errors, values are immutable.
+
+    Numbers are finite, and ``true``/``false`` is never read as a number (YAML's ``streets:
+    true`` would otherwise be one street): it is refused at the field's own path.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            numbers = _number_fields(cls)
+            if any(isinstance(v, bool) and k in numbers for k, v in data.items()):
+                return {
+                    k: str(v).lower() if isinstance(v, bool) and k in numbers else v
+                    for k, v in data.items()
+                }
+        return data
 
 
 class Beta(StrictModel):
     """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
 
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
+    a: float = Field(gt=0, le=10_000)
+    b: float = Field(gt=0, le=10_000)
 
     @property
     def mean(self) -> float:

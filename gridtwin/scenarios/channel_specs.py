@@ -21,12 +21,16 @@ __all__ = [
 ]
 
 
+Seats = Annotated[int, Field(ge=0, le=10_000)]
+
+
 class HotlineSpec(StrictModel):
     """A telephone line with seats, talk time and caller patience."""
 
     enabled: bool = True
-    seats: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] = 10
-    """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day."""
+    seats: Seats | tuple[Seats, ...] = 10
+    """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day
+    (each at most 10,000; Beijing's 12345 has 600-700 on duty at peak)."""
     talk_time_s: Distribution = LogNormal(mean=150, sd=90)
     patience_s: Distribution = Exponential(mean=180)
     retry_probability: Share = 0.5
@@ -73,7 +77,9 @@ class WindowsSpec(StrictModel):
     """Service halls, placed at street centres (the first ones get one each)."""
     windows_per_hall: int = Field(default=4, ge=1, le=1000)
     """Comprehensive windows per hall."""
-    specialised_windows: dict[Identifier, int] = Field(default_factory=dict)
+    specialised_windows: dict[Identifier, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=dict
+    )
     """Specialised mode: windows per department in each hall."""
     service_min: Distribution = LogNormal(mean=15, sd=8)
     calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))

@@ -12,6 +12,7 @@ This module imports :mod:`gridtwin.scenarios.schema`, never the other way round.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -25,8 +26,9 @@ from gridtwin.scenarios.schema import (
     Scenario,
     UrbanEvent,
 )
+from gridtwin.sim.geojson import check_cells
 
-__all__ = ["Problem", "cross_check"]
+__all__ = ["Problem", "cross_check", "geojson_problems"]
 
 
 class Problem(BaseModel):
@@ -196,3 +198,31 @@ def _check_channels(
             )
     if not channels:
         problems.append(Problem(path=path, value=[], message="needs at least one channel"))
+
+
+def geojson_problems(path: str) -> list[Problem]:
+    """Every problem of the GeoJSON city at ``path``, as scenario problems.
+
+    Each is placed at ``city.geojson`` and carries its path into the file after a ``#``
+    (``city.geojson#features[3].properties.parent``), so a user can find it in either file.
+    """
+    if not Path(path).is_file():
+        return [
+            Problem(
+                path="city.geojson",
+                value=path,
+                message="is not a file (a relative path is read from the scenario's directory)",
+            )
+        ]
+    return [
+        Problem(
+            path=f"city.geojson#{p.path}" if p.path else "city.geojson",
+            value=_plain(p.value),
+            message=p.message,
+        )
+        for p in check_cells(path)
+    ]
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float | bool) else repr(value)

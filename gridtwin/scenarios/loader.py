@@ -28,9 +28,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gridtwin.scenarios.checks import Problem, cross_check
+from gridtwin.scenarios.checks import Problem, cross_check, geojson_problems
 from gridtwin.scenarios.errors import _did_you_mean, _Walk, format_path, validation_problems
 from gridtwin.scenarios.schema import Scenario
+from gridtwin.scenarios.yamlfile import MAX_BYTES, YamlProblem, read_yaml
 
 __all__ = [
     "ScenarioError",
@@ -40,6 +41,7 @@ __all__ = [
     "format_path",
     "load_scenario",
     "read_scenario_data",
+    "scenario_from_data",
     "scenario_sha256",
     "scenario_to_yaml",
     "validation_problems",
@@ -107,8 +109,11 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
     (has a directory part or a ``.yaml``/``.yml`` suffix) is read as a file; anything else
     must be a built-in name.
 
+    The YAML is read strictly (:func:`~.yamlfile.read_yaml`): duplicate keys, alias bombs and
+    oversized files are refused with their line and column.
+
     Returns:
-        The mapping :func:`yaml.safe_load` gives, and the directory that relative paths in it
+        The mapping the YAML holds, and the directory that relative paths in it
         (``city.geojson``) are read from: the file's directory, or the library directory for
         a built-in (``None`` if the library is not on a file system).
 
@@ -129,6 +134,9 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
             what = "is a directory" if path.is_dir() else "does not exist"
             raise _fail(label, f"{what}; give a scenario file or a name of the {_builtin_list()}")
         try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                raise _fail(label, f"is {size:,} bytes long; allowed: at most {MAX_BYTES:,}")
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise _fail(label, f"cannot be read: {exc}") from None
@@ -139,13 +147,9 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
         base_dir = library if isinstance(library, Path) else None
         label += _SUFFIX
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
-        context = getattr(exc, "context", None)
-        detail = f"{problem or exc} ({context})" if context else str(problem or exc)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "invalid YAML"
-        raise _fail(label, f"{where}: {detail}") from None
+        data = read_yaml(text)
+    except YamlProblem as exc:
+        raise _fail(label, str(exc)) from None
     if not isinstance(data, dict):
         got = "nothing" if data is None else f"a {type(data).__name__}"
         raise _fail(label, f"top level must be a mapping (name:, city:, ...), got {got}")
@@ -156,7 +160,7 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """Apply ``dotted.path=value`` overrides (``--set``) to a raw scenario mapping.
 
-    Each value is read with :func:`yaml.safe_load` (``5`` an int, ``[1, 2]`` a list, ``true``
+    Each value is read as YAML (``5`` an int, ``[1, 2]`` a list, ``true``
     a bool). Segments are mapping keys, list indexes (``case_types[2]``) or, in a list of
     mappings with an ``id``, that id (``case_types.noise``). A missing key is created (from
     the schema's default when the path goes on into it); whether the schema allows it is
@@ -207,12 +211,12 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | None:
             "e.g. services.case_types[2].rate_per_resident_year=0.3",
         )
     try:
-        value = yaml.safe_load(raw_value)
-    except yaml.YAMLError as exc:
+        value = read_yaml(raw_value)
+    except YamlProblem as exc:
         return Problem(
             path=format_path(path),
             value=raw_value,
-            message=f"cannot be read as a YAML value: {getattr(exc, 'problem', exc)}",
+            message=f"cannot be read as a YAML value: {exc.message}",
         )
     walk, node = _Walk(), data
     done: list[str | int] = []
@@ -273,7 +277,8 @@ def _bad_list_step(done: list[str | int], seg: str | int, node: list[Any]) -> Pr
 def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, override, validate and cross-check a scenario.
 
-    A relative ``city.geojson`` is made absolute against the scenario file's directory.
+    A relative ``city.geojson`` is made absolute against the scenario file's directory, and
+    the GeoJSON file is checked as thoroughly as building the city would.
 
     Args:
         source: A YAML file or a built-in name (see :func:`read_scenario_data`).
@@ -286,8 +291,30 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario
         ScenarioError: With every problem: bad overrides and structural problems together;
             the cross checks run once the structure is valid.
     """
-    label = str(source)
     data, base_dir = read_scenario_data(source)
+    return scenario_from_data(data, overrides, base_dir, str(source))
+
+
+def scenario_from_data(
+    data: dict[str, Any],
+    overrides: Sequence[str] = (),
+    base_dir: Path | None = None,
+    label: str = "the scenario",
+) -> Scenario:
+    """Validate a scenario mapping already read (see :func:`load_scenario`).
+
+    Lets a command read its file once and validate it more than once (``data`` is not
+    modified).
+
+    Args:
+        data: The raw mapping, as :func:`read_scenario_data` returns it.
+        overrides: ``"dotted.path=value"`` items.
+        base_dir: Where a relative ``city.geojson`` is read from.
+        label: The source named in errors.
+
+    Raises:
+        ScenarioError: With every problem found.
+    """
     data, problems = _apply_overrides(data, overrides)
     city = data.get("city")
     if base_dir is not None and isinstance(city, dict) and isinstance(city.get("geojson"), str):
@@ -298,15 +325,8 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> Scenario
         raise ScenarioError(problems + validation_problems(exc, data), source=label) from None
     if not problems:
         problems = cross_check(scenario)
-        geojson = scenario.city.geojson
-        if geojson is not None and not Path(geojson).is_file():
-            problems.append(
-                Problem(
-                    path="city.geojson",
-                    value=geojson,
-                    message="is not a file (a relative path is read from the scenario's directory)",
-                )
-            )
+        if scenario.city.geojson is not None:
+            problems += geojson_problems(scenario.city.geojson)
     if problems:
         raise ScenarioError(problems, source=label)
     return scenario

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from gridtwin.scenarios.base import (
+    MAX_DAYS,
     RESIDENT_CHANNELS,
     AgeGroup,
     Beta,
     CalendarSpec,
     CaseKind,
     ChannelKind,
+    Coefficient,
     DiscoveryMode,
     Identifier,
     Share,
@@ -81,6 +83,10 @@ __all__ = [
     "UrbanEvent",
     "WindowsSpec",
 ]
+
+
+Weight = Annotated[float, Field(ge=0, le=1e6)]
+"""A relative weight of an arrival profile."""
 
 
 # --------------------------------------------------------------------------------------- city
@@ -143,7 +149,7 @@ class Population(StrictModel):
     """Total residents, split over communities by area (synthetic city) or by the GeoJSON
     ``population`` properties (then this total rescales them)."""
     age_groups: dict[AgeGroup, AgeGroupSpec]
-    firms: int = Field(default=0, ge=0)
+    firms: int = Field(default=0, ge=0, le=50_000_000)
     """Firms, spread over communities like residents; they apply for items too."""
 
 
@@ -151,8 +157,8 @@ class Population(StrictModel):
 class Profile(StrictModel):
     """An hour-of-week shape of arrivals: ``hourly[h] * weekday[d]``, normalised to mean 1."""
 
-    hourly: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
-    weekday: tuple[float, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    hourly: tuple[Weight, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
+    weekday: tuple[Weight, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
 
     @model_validator(mode="after")
     def _positive(self) -> Profile:
@@ -183,7 +189,7 @@ class _CaseTypeBase(StrictModel):
     """Name of an hour-of-week profile in ``services.profiles`` (``flat`` always exists)."""
     handling_min: Distribution = Fixed(value=30)
     """Staff working minutes at the department that processes it."""
-    promised_days: float = Field(default=15, gt=0)
+    promised_days: float = Field(default=15, gt=0, le=MAX_DAYS)
     """Promised (legal) time to close, in days: later closures lower satisfaction."""
 
 
@@ -193,8 +199,8 @@ class AdminItem(_CaseTypeBase):
     kind: Literal["admin"] = "admin"
     lead_department: Identifier
     materials: tuple[Material, ...] = ()
-    rate_per_resident_year: float = Field(default=0.0, ge=0)
-    rate_per_firm_year: float = Field(default=0.0, ge=0)
+    rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
+    rate_per_firm_year: float = Field(default=0.0, ge=0, le=1000)
     channels: tuple[ChannelKind, ...] = (ChannelKind.PORTAL, ChannelKind.WINDOW)
     """Channels through which the item can be applied for."""
     on_the_spot_share: Share = 0.0
@@ -215,8 +221,8 @@ class UrbanEvent(_CaseTypeBase):
     accuracy allows."""
     not_handleable_share: Share = 0.0
     """Share that cannot be handled (unreasonable, outside the remit): closed unresolved."""
-    rate_per_resident_year: float = Field(default=0.0, ge=0)
-    rate_per_km2_year: float = Field(default=0.0, ge=0)
+    rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
+    rate_per_km2_year: float = Field(default=0.0, ge=0, le=1_000_000)
     discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.RESIDENT, DiscoveryMode.PATROL)
     report_probability: Share = 0.5
     """Probability that residents who notice it report it (scaled by their trust)."""
@@ -235,7 +241,7 @@ class HiddenNeed(_CaseTypeBase):
 
     kind: Literal["hidden"] = "hidden"
     department: Identifier
-    rate_per_eligible_year: float = Field(default=0.0, ge=0)
+    rate_per_eligible_year: float = Field(default=0.0, ge=0, le=100)
     """Rate per elderly resident living alone."""
     discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.PATROL, DiscoveryMode.SENSOR)
 
@@ -244,7 +250,7 @@ class Inquiry(_CaseTypeBase):
     """A question (information-only contact)."""
 
     kind: Literal["inquiry"] = "inquiry"
-    rate_per_resident_year: float = Field(default=0.0, ge=0)
+    rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
     channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
     operator_resolution_share: Share = 1.0
     """Share answered by the operator at intake; the rest go to ``department``."""
@@ -269,8 +275,8 @@ class Services(StrictModel):
 class Surge(StrictModel):
     """Arrivals of some case types multiplied by ``factor`` from ``start_day`` to ``end_day``."""
 
-    start_day: float = Field(ge=0)
-    end_day: float = Field(gt=0)
+    start_day: float = Field(ge=0, le=MAX_DAYS)
+    end_day: float = Field(gt=0, le=MAX_DAYS)
     factor: float = Field(ge=0, le=100)
     case_types: tuple[Identifier, ...] | Literal["all"] = "all"
 
@@ -321,7 +327,7 @@ class Policies(StrictModel):
     another dispatch)."""
     channel_overrides: dict[Identifier, tuple[ChannelKind, ...]] = Field(default_factory=dict)
     """Per case type: the channels open to it (replaces the type's own list)."""
-    response_limit_h: float = Field(default=24, gt=0)
+    response_limit_h: float = Field(default=24, gt=0, le=MAX_DAYS * 24)
     """A case counts as responded to if its intake completes within this time of reporting."""
     whistle: bool = False
     """"Blow the whistle" (吹哨报到): instead of closing a case that bounced ``max_bounces``
@@ -343,28 +349,28 @@ class Policies(StrictModel):
 class ChannelChoice(StrictModel):
     """Multinomial-logit coefficients of the residents' channel choice."""
 
-    asc: dict[ChannelKind, float] = Field(default_factory=dict)
+    asc: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
     """Alternative-specific constants."""
-    literacy: dict[ChannelKind, float] = Field(default_factory=dict)
+    literacy: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
     """Times digital literacy in [0, 1]."""
-    trust: dict[ChannelKind, float] = Field(default_factory=dict)
+    trust: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
     """Times trust in [0, 1]."""
-    distance_per_km: dict[ChannelKind, float] = Field(default_factory=dict)
+    distance_per_km: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
     """Times the network distance to the nearest hall (window) or kiosk site (kiosk)."""
-    age: dict[AgeGroup, dict[ChannelKind, float]] = Field(default_factory=dict)
+    age: dict[AgeGroup, dict[ChannelKind, Coefficient]] = Field(default_factory=dict)
     """Added per age group."""
 
 
 class SatisfactionModel(StrictModel):
     """Logit of a satisfied rating after closure, and how ratings move trust."""
 
-    base: float = 1.5
-    resolved: float = 1.5
-    per_day_late: float = -0.3
+    base: Coefficient = 1.5
+    resolved: Coefficient = 1.5
+    per_day_late: Coefficient = -0.3
     """Per day past the promised time."""
-    per_extra_trip: float = -0.5
+    per_extra_trip: Coefficient = -0.5
     """Per trip beyond the first."""
-    per_bounce: float = -0.6
+    per_bounce: Coefficient = -0.6
     rating_probability: Share = 0.7
     """Probability that a resident rates the service (好差评)."""
     trust_learning_rate: Share = 0.2
@@ -395,19 +401,21 @@ class Behaviour(StrictModel):
 class Run(StrictModel):
     """Run length and seed."""
 
-    horizon_days: float = Field(default=28, gt=0, le=3660)
+    horizon_days: float = Field(default=28, gt=0, le=MAX_DAYS)
     """Days simulated in all, warm-up included."""
-    warmup_days: float = Field(default=0, ge=0)
+    warmup_days: float = Field(default=0, ge=0, le=MAX_DAYS)
     """Cases arising in the first days are simulated but left out of the outcomes."""
     seed: int = Field(default=1, ge=0, le=2**63 - 1)
 
-    @model_validator(mode="after")
-    def _warmup(self) -> Run:
-        if self.warmup_days >= self.horizon_days:
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup(cls, v: float, info: ValidationInfo) -> float:
+        horizon = info.data.get("horizon_days")
+        if horizon is not None and v >= horizon:
             raise ValueError(
-                f"warmup_days ({self.warmup_days}) must be < horizon_days ({self.horizon_days})"
+                f"must be < horizon_days ({horizon:g}); the outcomes need days after it"
             )
-        return self
+        return v
 
 
 class Scenario(StrictModel):

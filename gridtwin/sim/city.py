@@ -21,7 +21,6 @@ projected polygons touch, overlap or lie within :data:`ADJACENCY_TOLERANCE_M` of
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,36 +33,17 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from shapely.geometry import shape
+
+from gridtwin.sim.geojson import LEVELS, Cell, CityError, read_cells, utm_crs
 
 if TYPE_CHECKING:
     from gridtwin.scenarios.schema import City, SyntheticCity
 
 __all__ = ["ADJACENCY_TOLERANCE_M", "LEVELS", "CityError", "CityGrid", "build_city", "utm_crs"]
 
-LEVELS = ("district", "street", "grid", "community")
-"""The hierarchy, top down: each cell's parent is on the level just above it."""
 ADJACENCY_TOLERANCE_M = 1.0
 """GeoJSON cells closer than this (metres, projected) count as neighbours."""
 _ROW_CACHE_BYTES = 32_000_000  # memory budget of cached single-source distance rows
-
-
-class CityError(ValueError):
-    """The city description cannot be turned into a grid (bad GeoJSON, missing file...)."""
-
-
-def utm_crs(lon: float, lat: float) -> str:
-    """The WGS84 / UTM zone containing a point (no Norway/Svalbard exceptions).
-
-    Args:
-        lon: Longitude in degrees.
-        lat: Latitude in degrees.
-
-    Returns:
-        An EPSG code string: ``EPSG:326zz`` north of the equator, ``EPSG:327zz`` south.
-    """
-    zone = min(max(int(math.floor((lon + 180.0) / 6.0)) + 1, 1), 60)
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -383,125 +363,6 @@ def _synthetic(syn: SyntheticCity, name: str) -> CityGrid:
 
 
 # ---------------------------------------------------------------------------------- GeoJSON
-def _load_features(path: Path) -> list[dict[str, Any]]:
-    """Read the FeatureCollection and check each feature's properties and geometry type."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CityError(f"GeoJSON file not found: {path}") from None
-    except OSError as e:
-        raise CityError(f"cannot read GeoJSON file {path}: {e}") from e
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CityError(
-            f"{path.name}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
-        ) from e
-    if (
-        not isinstance(data, dict)
-        or data.get("type") != "FeatureCollection"
-        or not isinstance(data.get("features"), list)
-    ):
-        raise CityError(f"{path.name}: expected a GeoJSON FeatureCollection with a 'features' list")
-    cells: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for n, feat in enumerate(data["features"]):
-        where = f"{path.name}: feature #{n}"
-        props = feat.get("properties") if isinstance(feat, dict) else None
-        if not isinstance(props, dict):
-            raise CityError(f"{where}: missing 'properties' object")
-        if not isinstance(props.get("id"), str | int) or isinstance(props.get("id"), bool):
-            raise CityError(f"{where}: missing property 'id' (a string)")
-        fid = str(props["id"])
-        where = f"{path.name}: feature {fid!r}"
-        if fid in seen:
-            raise CityError(f"{where}: duplicate id")
-        seen.add(fid)
-        for key in ("parent", "level", "name"):
-            if key not in props:
-                raise CityError(f"{where}: missing property {key!r}")
-        if props["level"] not in LEVELS:
-            raise CityError(
-                f"{where}: property 'level' is {props['level']!r}; allowed: {', '.join(LEVELS)}"
-            )
-        pop: Any = 0.0
-        if props["level"] == "community":
-            pop = props.get("population")
-            if "population" not in props:
-                raise CityError(f"{where}: missing property 'population' (needed on communities)")
-            if (
-                isinstance(pop, bool)
-                or not isinstance(pop, int | float)
-                or not math.isfinite(pop)
-                or pop < 0
-            ):
-                raise CityError(f"{where}: property 'population' is {pop!r}; needs a number >= 0")
-        geom = feat.get("geometry")
-        gtype = geom.get("type") if isinstance(geom, dict) else None
-        if gtype not in ("Polygon", "MultiPolygon"):
-            raise CityError(f"{where}: geometry must be a Polygon or MultiPolygon, got {gtype}")
-        try:
-            shp = shape(geom)
-        except Exception as e:  # shapely raises several types on malformed coordinates
-            raise CityError(f"{where}: malformed {gtype} coordinates: {e}") from e
-        if shp.is_empty:
-            raise CityError(f"{where}: geometry is empty")
-        x0, y0, x1, y1 = shp.bounds
-        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-            raise CityError(f"{where}: coordinates are not lon/lat degrees (EPSG:4326)")
-        parent = props["parent"]
-        cells.append(
-            {
-                "id": fid,
-                "level": props["level"],
-                "name": str(props["name"]),
-                "parent": None if parent is None else str(parent),
-                "geom": shp,
-                "population": float(pop),
-            }
-        )
-    return cells
-
-
-def _check_hierarchy(cells: list[dict[str, Any]], fname: str) -> None:
-    """Exactly one district; every other cell's parent exists and is one level up."""
-    by_id = {c["id"]: c for c in cells}
-    districts = [c["id"] for c in cells if c["level"] == "district"]
-    if len(districts) != 1:
-        raise CityError(
-            f"{fname}: needs exactly one district feature, found {len(districts)}"
-            + (f" ({', '.join(districts)})" if districts else "")
-        )
-    has_child: set[str] = set()
-    for c in cells:
-        where = f"{fname}: feature {c['id']!r}"
-        rank = LEVELS.index(c["level"])
-        if c["level"] == "district":
-            if c["parent"] is not None:
-                raise CityError(f"{where}: property 'parent' of the district must be null")
-            continue
-        if c["parent"] is None:
-            raise CityError(
-                f"{where}: property 'parent' is null; a {c['level']} needs a "
-                f"{LEVELS[rank - 1]} parent"
-            )
-        parent = by_id.get(c["parent"])
-        if parent is None:
-            raise CityError(
-                f"{where}: property 'parent' is {c['parent']!r}, which is not the id of any feature"
-            )
-        if parent["level"] != LEVELS[rank - 1]:
-            raise CityError(
-                f"{where}: level out of order: a {c['level']}'s parent must be a "
-                f"{LEVELS[rank - 1]}, but {c['parent']!r} is a {parent['level']}"
-            )
-        has_child.add(parent["id"])
-    for c in cells:
-        if c["level"] != "community" and c["id"] not in has_child:
-            below = LEVELS[LEVELS.index(c["level"]) + 1]
-            raise CityError(f"{fname}: feature {c['id']!r}: {c['level']} has no {below} features")
-
-
 def _geo_adjacency(geoms: list[Any]) -> np.ndarray:
     """Index pairs (i < j) of projected polygons that touch, overlap or nearly touch."""
     if len(geoms) < 2:
@@ -513,66 +374,56 @@ def _geo_adjacency(geoms: list[Any]) -> np.ndarray:
 
 
 def _geojson(path: Path, name: str) -> CityGrid:
-    cells = _load_features(path)
-    _check_hierarchy(cells, path.name)
-    district = next(c for c in cells if c["level"] == "district")
-    centre = district["geom"].centroid  # in degrees: only to pick the UTM zone
+    cells = read_cells(path)
+    district = next(c for c in cells if c.level == "district")
+    centre = district.geom.centroid  # in degrees: only to pick the UTM zone
     crs = utm_crs(centre.x, centre.y)
     fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
 
-    def project(geom: Any, fid: str) -> Any:
+    def project(geom: Any) -> Any:
         out = shapely.transform(geom, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-        if not out.is_valid:
-            out = shapely.make_valid(out)
-        if out.area <= 0:
-            raise CityError(f"{path.name}: feature {fid!r}: geometry has zero area")
-        return out
+        return out if out.is_valid else shapely.make_valid(out)
 
-    for c in cells:
-        c["m"] = project(c["geom"], c["id"])
-    streets = sorted((c for c in cells if c["level"] == "street"), key=lambda c: c["id"])
-    s_index = {c["id"]: i for i, c in enumerate(streets)}
+    metres = {c.id: project(c.geom) for c in cells}
+    streets = sorted((c for c in cells if c.level == "street"), key=lambda c: c.id)
+    s_index = {c.id: i for i, c in enumerate(streets)}
     grids = sorted(
-        (c for c in cells if c["level"] == "grid"), key=lambda c: (s_index[c["parent"]], c["id"])
+        (c for c in cells if c.level == "grid"), key=lambda c: (s_index[str(c.parent)], c.id)
     )
-    g_index = {c["id"]: i for i, c in enumerate(grids)}
+    g_index = {c.id: i for i, c in enumerate(grids)}
     comms = sorted(
-        (c for c in cells if c["level"] == "community"),
+        (c for c in cells if c.level == "community"),
         key=lambda c: (
-            s_index[grids[g_index[c["parent"]]]["parent"]],
-            g_index[c["parent"]],
-            c["id"],
+            s_index[str(grids[g_index[str(c.parent)]].parent)],
+            g_index[str(c.parent)],
+            c.id,
         ),
     )
 
-    def level(items: list[dict[str, Any]], parent: dict[str, int] | None) -> _Level:
-        geoms = [c["m"] for c in items]
+    def level(items: list[Cell], parent: dict[str, int] | None) -> _Level:
+        geoms = [metres[c.id] for c in items]
         return _Level(
-            [c["id"] for c in items],
-            [c["name"] for c in items],
-            np.array([0 if parent is None else parent[c["parent"]] for c in items], np.int64),
+            [c.id for c in items],
+            [c.name for c in items],
+            np.array([0 if parent is None else parent[str(c.parent)] for c in items], np.int64),
             np.array([(g.centroid.x, g.centroid.y) for g in geoms], dtype=float).reshape(-1, 2),
             np.array([g.area / 1e6 for g in geoms], dtype=float),
             _geo_adjacency(geoms),
         )
 
-    pops = np.array([c["population"] for c in comms])
-    if pops.sum() <= 0:
-        raise CityError(
-            f"{path.name}: every community has 'population' 0; weights need a positive total"
-        )
+    pops = np.array([c.population for c in comms])
     rings = []
     for c in comms:
-        main = max(getattr(c["geom"], "geoms", [c["geom"]]), key=lambda p: p.area)
+        main = max(getattr(c.geom, "geoms", [c.geom]), key=lambda p: p.area)
         rings.append(tuple((float(x), float(y)) for x, y, *_ in main.exterior.coords))
-    dm = district["m"].centroid
+    dm = metres[district.id].centroid
     return _assemble(
         crs,
         (
-            district["id"],
-            district["name"] or name,
+            district.id,
+            district.name or name,
             np.array([dm.x, dm.y]),
-            district["m"].area / 1e6,
+            metres[district.id].area / 1e6,
         ),
         level(streets, None),
         level(grids, s_index),

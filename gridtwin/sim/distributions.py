@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_VALUE",
     "Distribution",
     "Empirical",
     "Exponential",
@@ -36,6 +37,10 @@ __all__ = [
     "Quantile",
     "UniformStream",
 ]
+
+
+MAX_VALUE = 1e7
+"""Largest parameter of any distribution, in the unit of its field (1e7 minutes is 19 years)."""
 
 
 class _Dist(BaseModel):
@@ -69,7 +74,7 @@ class Fixed(_Dist):
     """A constant value."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_VALUE)
 
     @property
     def mean(self) -> float:
@@ -94,7 +99,7 @@ class Exponential(_Dist):
     """Exponential with the given mean."""
 
     dist: Literal["exponential"] = "exponential"
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: float = Field(gt=0, le=MAX_VALUE, alias="mean")
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
@@ -126,8 +131,8 @@ class LogNormal(_Dist):
     """Log-normal given by the mean and standard deviation of the values (not of the log)."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=MAX_VALUE, alias="mean")
+    sd: float = Field(gt=0, le=MAX_VALUE)
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
@@ -139,7 +144,9 @@ class LogNormal(_Dist):
         return self.mean_
 
     def _log_params(self) -> tuple[float, float]:
-        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        cv = self.sd / self.mean_
+        # log(1 + cv^2), written so that a huge cv does not overflow
+        sigma2 = math.log1p(cv**2) if cv < 1e100 else 2.0 * math.log(cv)
         return math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -165,8 +172,17 @@ class Gamma(_Dist):
     """Gamma with shape ``k`` and scale ``theta``."""
 
     dist: Literal["gamma"] = "gamma"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0)
+    shape: float = Field(gt=0, le=1e6)
+    scale: float = Field(gt=0, le=MAX_VALUE)
+
+    @model_validator(mode="after")
+    def _bounded_mean(self) -> Gamma:
+        if self.shape * self.scale > MAX_VALUE:
+            raise ValueError(
+                f"mean shape * scale = {self.shape * self.scale:g} is too large; "
+                f"allowed: at most {MAX_VALUE:g}"
+            )
+        return self
 
     @property
     def mean(self) -> float:
@@ -193,9 +209,9 @@ class Triangular(_Dist):
     """Triangular on ``[low, high]`` with the given mode."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(gt=0)
+    low: float = Field(ge=0, le=MAX_VALUE)
+    mode: float = Field(ge=0, le=MAX_VALUE)
+    high: float = Field(gt=0, le=MAX_VALUE)
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -230,13 +246,13 @@ class Empirical(_Dist):
     """Resampling of observed values (with replacement, equal weights)."""
 
     dist: Literal["empirical"] = "empirical"
-    values: tuple[float, ...] = Field(min_length=1)
+    values: tuple[float, ...] = Field(min_length=1, max_length=100_000)
 
     @model_validator(mode="after")
     def _non_negative(self) -> Empirical:
-        bad = [v for v in self.values if not v >= 0]
+        bad = [v for v in self.values if not 0 <= v <= MAX_VALUE]
         if bad:
-            raise ValueError(f"values must all be >= 0, got {bad[:3]}")
+            raise ValueError(f"values must all be from 0 to {MAX_VALUE:g}, got {bad[:3]}")
         return self
 
     @property
