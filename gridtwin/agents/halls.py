@@ -60,9 +60,11 @@ class _Place(Channel):
         """Travel to the nearest site and be served the same day, coming back if need be.
 
         A resident who reaches the site while it is closed comes at some time in the first
-        hours it is open again. One who finds a queue that will not be served before closing
-        goes home and comes back another day: another trip, and the wait counted is the one of
-        the day they are served.
+        hours it is open again. One who finds a queue that will not be served before the end
+        of the day and before the site closes goes home and comes back another day: another
+        trip, and the wait counted is the one of the day they are served. A site that stays
+        open until their turn (a hall or kiosk open 24 hours) never sends anyone home: the
+        wait recorded is the whole wait, across midnight.
         """
         env, log, code, cal = self.env, self.log, self.code, self.calendar
         site = int(self.nearest[case.community])
@@ -82,8 +84,10 @@ class _Place(Channel):
             yield env.timeout(arrive - env.now)
             start, group = pool.earliest(arrive)
             today = arrive // MINUTES_PER_DAY
-            if start // MINUTES_PER_DAY == today:
-                break  # served today
+            if start // MINUTES_PER_DAY == today or cal.open_minutes(arrive, start) >= (
+                start - arrive
+            ):
+                break  # served today, or the hall stays open until their turn (open 24 h)
             tomorrow = cal.next_open((today + 1) * MINUTES_PER_DAY)
             again = cal.add_work(tomorrow, case.u(Draw.SPREAD) * self.spread_min)
             depart = max(arrive, again - travel)

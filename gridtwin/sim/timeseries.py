@@ -9,7 +9,8 @@ series         key             value for the hour
 =============  ==============  ==========================================================
 arrivals       channel         cases taken in through the channel in that hour
 arrivals       ``all``         cases that arose in that hour
-queue          channel / dept  mean number waiting (hotline, windows, kiosks / department)
+queue          channel / dept  mean number waiting (hotline, windows, kiosks / department);
+                               on the phone lines it counts callers who later hang up too
 backlog        ``all``         open cases at the end of the hour
 utilisation    department      busy staff-minutes / staff-minutes on duty (empty off duty)
 utilisation    ``hotline``     busy seat-minutes / seat-minutes on duty (a call that runs
@@ -109,7 +110,8 @@ def hourly_series(
 
     stage, channel, dept = events["stage"], events["channel"], events["department"]
     start, end = events["start"], events["end"]
-    queue = stage == Stage.QUEUE
+    # Callers on hold who hang up later were waiting too (their HUNG_UP interval is the wait).
+    queue = (stage == Stage.QUEUE) | (stage == Stage.HUNG_UP)
     for code, kind in enumerate(CHANNEL_ORDER):
         sel = queue & (channel == code)
         if sel.any():
