@@ -23,6 +23,7 @@ import simpy
 from gridtwin.agents.channels import CHANNEL_ORDER, Channel
 from gridtwin.agents.channels import channel_classes as channel_classes_registry
 from gridtwin.agents.departments import DepartmentAgent
+from gridtwin.agents.experience import ExperienceModel
 from gridtwin.agents.population import Population, build_population
 from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
 from gridtwin.agents.sensors import SensorNetwork
@@ -65,14 +66,6 @@ def _rare_garbage_collection() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*saved)
-
-
-def _logistic(x: float) -> float:
-    """``1 / (1 + exp(-x))`` without overflow for large ``|x|``."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 @dataclass(slots=True)
@@ -142,6 +135,8 @@ class GovernanceModel(mesa.Model):
         self.events_processed = 0
         self.cases_created = 0
         self.open: dict[int, Case] = {}
+        self.trust_track: list[list[float]] = []
+        """Mean trust per age group, then over everyone: at the start, then after each hour."""
 
         self.city = city if city is not None else build_city(scenario.city, base_dir)
         self.population: Population = build_population(
@@ -197,7 +192,7 @@ class GovernanceModel(mesa.Model):
         # Every number a case draws is its own (Case.u, drawn at arrival): a policy that
         # changes what one case does leaves the other cases' numbers where they were
         # (common random numbers). These turn its uniform numbers into times.
-        self._satisfaction = beh.satisfaction
+        self.experience = ExperienceModel(beh.satisfaction, self.population)
         self.apply_delay = Quantile(beh.apply_delay_h, 60.0)
         self.trip = Quantile(beh.trip_min)
         self.fetch = Quantile(self.sharing.fetch_min)
@@ -380,36 +375,19 @@ class GovernanceModel(mesa.Model):
         return case
 
     def close(self, case: Case, outcome: Outcome) -> None:
-        """End a case: terminal record, rating and trust, case row, agent released."""
+        """End a case: terminal record, the verdict and trust, case row, agent released."""
         now = self.env.now
         self.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
-        rating = -1
+        rating, satisfied, complaint = -1, -1, False
         agent = case.agent
         if agent is not None:
-            sat = self._satisfaction
-            rates = case.u(Draw.SATISFACTION) < sat.rating_probability
-            if outcome is not Outcome.ABANDONED and rates:
-                rating = self._rate(case, outcome, sat)
-                trust = self.population.trust
-                trust[case.resident] += sat.trust_learning_rate * (rating - trust[case.resident])
+            verdict = self.experience.judge(case, self.types[case.type_index], outcome, now)
+            rating, satisfied, complaint = verdict.rating, verdict.satisfied, verdict.complaint
+            self.experience.learn(case, satisfied)
             self.residents.release(agent)
             case.agent = None
         del self.open[case.id]
-        self.cases.add(case, now, outcome, rating)
-
-    def _rate(self, case: Case, outcome: Outcome, sat: Any) -> int:
-        """1 if the resident is satisfied, else 0 (a logit of resolution, delay, trips, bounces)."""
-        info = self.types[case.type_index]
-        since = case.reported if case.reported >= 0 else case.arise
-        late_days = max(0.0, (self.env.now - since - info.promised_min) / MINUTES_PER_DAY)
-        x = (
-            sat.base
-            + (sat.resolved if outcome is Outcome.RESOLVED else 0.0)
-            + sat.per_day_late * late_days
-            + sat.per_extra_trip * max(0, case.trips - 1)
-            + sat.per_bounce * case.bounces
-        )
-        return 1 if case.u(Draw.SATISFACTION) < _logistic(x) else 0
+        self.cases.add(case, now, outcome, rating, satisfied, complaint)
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run to the horizon, a simulated day at a time; then account for every case.
@@ -420,15 +398,18 @@ class GovernanceModel(mesa.Model):
         env = self.env
         peek, step = env.peek, env.step
         n = 0
-        day = 0
+        hour = 0
+        track = self.trust_track
+        track.append(self.experience.trust_means())
         with _rare_garbage_collection():
-            while day * MINUTES_PER_DAY < self.horizon:
-                day += 1
-                until = min(day * MINUTES_PER_DAY, self.horizon)
+            while hour * 60.0 < self.horizon:
+                hour += 1
+                until = min(hour * 60.0, self.horizon)
                 while peek() < until:
                     step()
                     n += 1
-                if progress is not None:
+                track.append(self.experience.trust_means())
+                if progress is not None and (hour % 24 == 0 or until >= self.horizon):
                     progress(until / self.horizon)
         self.events_processed = n
         self._finish()

@@ -96,6 +96,8 @@ class OnlineChannel(Channel):
         self.log(
             case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1, now, now + duration
         )
+        if not ok:
+            case.failures += 1
         yield self.env.timeout(duration)
         return ok
 

@@ -95,6 +95,7 @@ class _Place(Channel):
             arrive = depart + travel
         end = pool.commit(start, group, self.service(case.u(Draw.SERVICE)))
         log(case.id, Stage.QUEUE, code, -1, arrive, start)
+        case.waited += start - arrive
         log(case.id, Stage.INTAKE, code, -1, start, end)
         yield env.timeout(end - arrive)
         return True

@@ -362,19 +362,53 @@ class ChannelChoice(StrictModel):
 
 
 class SatisfactionModel(StrictModel):
-    """Logit of a satisfied rating after closure, and how ratings move trust."""
+    """Whether a resident is satisfied with a case, whether they rate or complain, and trust.
+
+    Every closed or abandoned case with a resident is judged from the whole experience: a
+    logit of the outcome, lateness against the promised time, trips, bounces, time spent
+    waiting (hotline hold, window and kiosk queues), failed attempts (hung up, failed online)
+    and the fit of the channel to the resident's digital literacy. An abandoned case is
+    never satisfied. Trust then moves towards the verdict for the resident and, by word of
+    mouth, for a few others in the same community. See ``docs/model.md`` for the sources.
+    """
 
     base: Coefficient = 1.5
     resolved: Coefficient = 1.5
+    """Added when the problem is solved (closed unresolved: not added)."""
     per_day_late: Coefficient = -0.3
     """Per day past the promised time."""
     per_extra_trip: Coefficient = -0.5
     """Per trip beyond the first."""
     per_bounce: Coefficient = -0.6
+    per_hour_waiting: Coefficient = -0.5
+    """Per hour spent waiting at channels (hotline hold, including calls that hung up; window
+    and kiosk queues)."""
+    per_failed_attempt: Coefficient = -0.7
+    """Per failed attempt at intake (a call that hung up, a failed online submission)."""
+    literacy_gap: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
+    """Per intake channel: added times ``1 - digital literacy`` (a digital channel fits a
+    resident of low literacy badly; e.g. ``portal: -1.5``)."""
     rating_probability: Share = 0.7
-    """Probability that a resident rates the service (好差评)."""
+    """Probability that a satisfied resident rates the service (好差评)."""
+    rating_probability_unsatisfied: Share | None = None
+    """Probability that a dissatisfied resident rates it (unhappy residents rate more);
+    None: the same as ``rating_probability``."""
+    complaint_probability: Share = 0.0
+    """Probability that a dissatisfied resident (abandoned cases included) complains."""
     trust_learning_rate: Share = 0.2
-    """Trust moves this far towards 1 after a satisfied rating, towards 0 after a bad one."""
+    """Every resident with a closed or abandoned case moves their trust this far towards 1
+    when satisfied."""
+    trust_loss_rate: Share | None = None
+    """How far trust moves towards 0 after a dissatisfying case (None: the learning rate).
+    Trust is lost faster than it is won (Slovic's asymmetry principle): with a loss rate
+    ``k`` times the learning rate, trust settles where ``s (1 - t) = k (1 - s) t`` for a
+    share ``s`` of satisfying experiences, so it falls once ``s`` drops below
+    ``k t / (1 - t + k t)``."""
+    word_of_mouth_rate: Share = 0.0
+    """Each such experience moves the trust of ``word_of_mouth_contacts`` other residents of
+    the same community by this fraction of what it moves the resident's own."""
+    word_of_mouth_contacts: int = Field(default=0, ge=0, le=50)
+    """Residents of the community who hear of each experience (at most 50)."""
 
 
 class Behaviour(StrictModel):

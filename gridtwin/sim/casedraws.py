@@ -51,6 +51,9 @@ class Draw(IntEnum):
     INTAKE_FAIL = 25
     SPREAD = 26
     SERVICE = 27
+    RATE = 28
+    COMPLAINT = 29
+    WORD_OF_MOUTH = 30
 
 
 _CAPACITY = {
@@ -62,7 +65,6 @@ _CAPACITY = {
     Draw.DISPATCH: 3,
     Draw.ROUTE: 4,
     Draw.HANDLING: 3,
-    Draw.SATISFACTION: 2,
     Draw.REPORT: 2,
     Draw.DETECT: 6,
     Draw.SETTLE: 2,

@@ -92,6 +92,8 @@ class Case:
         "trips",
         "bounces",
         "misrouted",
+        "waited",
+        "failures",
         "shared",
         "found",
         "agent",
@@ -127,6 +129,10 @@ class Case:
         self.trips = 0
         self.bounces = 0
         self.misrouted = False
+        self.waited = 0.0
+        """Minutes spent waiting at channels (hotline hold, window and kiosk queues)."""
+        self.failures = 0
+        """Failed intake attempts (calls that hung up, failed online submissions)."""
         self.shared: tuple[int, ...] = ()
         """Issuers of the materials the lead department fetches itself (shared data)."""
         self.found: Event | None = None

@@ -38,6 +38,10 @@ class KpiInputs:
     warmup: float
     horizon: float
     response_limit_min: float
+    type_ids: Sequence[str] = ()
+    trust: np.ndarray | None = None
+    """Mean trust per age group then over everyone, ``(hours + 1, groups + 1)``: at the start,
+    then at the end of each hour."""
 
 
 def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
@@ -47,6 +51,10 @@ def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
 
 def _mean(x: np.ndarray) -> float | None:
     return round(float(np.mean(x)), 6) if len(x) else None
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def _quantile(x: np.ndarray, q: float) -> float | None:
@@ -63,6 +71,7 @@ def busy_minutes(
 
 
 def _group(c: dict[str, np.ndarray], mask: np.ndarray, limit: float) -> dict[str, float | None]:
+    """The rates of one group of cases (an age group, a case type)."""
     out = c["outcome"][mask]
     ended = np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED, Outcome.ABANDONED))
     rated = c["rating"][mask] >= 0
@@ -73,6 +82,10 @@ def _group(c: dict[str, np.ndarray], mask: np.ndarray, limit: float) -> dict[str
         "response_rate": rate((responded & reported).sum(), reported.sum()),
         "resolution_rate": rate((out == Outcome.RESOLVED).sum(), ended.sum()),
         "satisfaction_rate": rate((c["rating"][mask] == 1).sum(), rated.sum()),
+        "satisfaction_all_rate": rate(
+            (c["satisfied"][mask] == 1).sum(), (c["satisfied"][mask] >= 0).sum()
+        ),
+        "complaints": int(c["complaint"][mask].sum()),
         "online_share": rate(np.isin(c["channel"][mask], ONLINE).sum(), reported.sum()),
     }
 
@@ -125,8 +138,13 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
     has_res = win & (c["resident"] >= 0)
     age = np.full(len(c["id"]), -1)
     age[has_res] = k.resident_age[c["resident"][has_res]]
+    start_h = min(int(k.warmup // 60), len(k.trust) - 1) if k.trust is not None else 0
     for code, group in enumerate(AGE_GROUPS):
-        by_age[group.value] = _group(c, has_res & (age == code), k.response_limit_min)
+        figures = _group(c, has_res & (age == code), k.response_limit_min)
+        if k.trust is not None:
+            figures["trust_mean_start"] = _finite(k.trust[start_h, code])
+            figures["trust_mean_end"] = _finite(k.trust[-1, code])
+        by_age[group.value] = figures
 
     base = _group(c, win, k.response_limit_min)
     found = win & (c["reported"] >= 0)
@@ -145,6 +163,10 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "response_rate": base["response_rate"],
         "resolution_rate": base["resolution_rate"],
         "satisfaction_rate": base["satisfaction_rate"],
+        "satisfaction_all_rate": base["satisfaction_all_rate"],
+        "complaints": base["complaints"],
+        "trust_mean_start": _finite(k.trust[start_h, -1]) if k.trust is not None else None,
+        "trust_mean_end": _finite(k.trust[-1, -1]) if k.trust is not None else None,
         "mean_time_to_close_h": _mean(ttc_h),
         "p90_time_to_close_h": _quantile(ttc_h, 0.9),
         "mean_time_to_complete_h": _mean(complete_h),
