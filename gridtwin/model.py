@@ -82,6 +82,8 @@ class CaseTypeInfo:
     """Codes of the channels open to it, after policies and availability."""
     materials: tuple[int, ...] = ()
     """Issuer codes of the materials not issued by the lead department."""
+    in_library: tuple[bool, ...] = ()
+    """Per material: named in the certificate library (by name or issuer)."""
     on_spot_share: float = 0.0
     settle_share: float = 0.0
     not_handleable: float = 0.0
@@ -198,6 +200,15 @@ class GovernanceModel(mesa.Model):
         self.fetch = Quantile(self.sharing.fetch_min)
         self.dispatch = Quantile(pol.dispatch_min)
         self.bounce_review = Quantile(pol.bounce_review_min)
+        self.bounce_lag = Quantile(pol.bounce_review_lag_h, 60.0)
+        self._confusion: dict[int, tuple[list[float], list[int]]] = {}
+        for right, wrongs in pol.confusion.items():
+            codes = [self.department_index[w] for w in wrongs]
+            weights = np.cumsum(list(wrongs.values()))
+            self._confusion[self.department_index[right]] = (
+                (weights / weights[-1]).tolist(),
+                codes,
+            )
         self.whistle = pol.whistle
         self.whistle_delay = Quantile(pol.whistle_min)
         self.joint_dispatch = pol.joint_dispatch
@@ -228,11 +239,12 @@ class GovernanceModel(mesa.Model):
             and self.channels[self.channel_code[k]].available(info)
         )
         if isinstance(ct, AdminItem):
-            info.materials = tuple(
-                self.department_index[m.issuer]
-                for m in ct.materials
-                if m.issuer != ct.lead_department
-            )
+            sharing = s.policies.data_sharing
+            named = set(sharing.library_materials)
+            issuers = set(sharing.library_issuers)
+            needed = [m for m in ct.materials if m.issuer != ct.lead_department]
+            info.materials = tuple(self.department_index[m.issuer] for m in needed)
+            info.in_library = tuple(m.name in named or m.issuer in issuers for m in needed)
             info.on_spot_share = ct.on_the_spot_share
         elif isinstance(ct, UrbanEvent | HiddenNeed):
             modes = set(ct.discoverable_by)
@@ -319,7 +331,19 @@ class GovernanceModel(mesa.Model):
         return extra
 
     def wrong_department(self, right: int, case: Case) -> int:
-        """A department other than ``right``, drawn uniformly."""
+        """Where a misrouted order for ``right`` goes.
+
+        A department its remit overlaps with (``policies.confusion``, by weight), else any
+        other department alike.
+        """
+        confused = self._confusion.get(right)
+        if confused is not None:
+            cum, codes = confused
+            u = case.u(Draw.WRONG)
+            for c, code in zip(cum, codes, strict=True):
+                if u < c:
+                    return code
+            return codes[-1]
         n = len(self.departments)
         if n == 1:
             return right

@@ -81,6 +81,9 @@ KPI_NAMES = (
     "hotline_calls",
     "window_mean_wait_min",
     "misrouted_share",
+    "not_handleable_share",
+    "materials_exempt_share",
+    "share_completed_on_spot",
     "utilisation_by_department",
     "kpis_by_age_group",
     "cases_by_kind",
@@ -88,6 +91,7 @@ KPI_NAMES = (
     "online_share",
     "hidden_needs_found_share",
     "mean_time_to_discover_h",
+    "kpis_by_case_type",
     "events_processed",
 )
 """Top-level KPI names an outcome may name (nested ones with dots:

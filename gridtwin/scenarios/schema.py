@@ -303,9 +303,15 @@ class DataSharing(StrictModel):
     mode: SharingMode = SharingMode.NONE
     pairs: tuple[tuple[Identifier, Identifier], ...] = ()
     """With mode ``pairs``: (lead department, issuing department) pairs that share."""
+    library_materials: tuple[Identifier, ...] = ()
+    """With mode ``library``: materials (by name) the certificate library holds."""
+    library_issuers: tuple[Identifier, ...] = ()
+    """With mode ``library``: departments whose every certificate is in the library."""
     library_coverage: Share = 0.9352
-    """With mode ``library``: share of materials found in the certificate library
-    (X district: 93.52%)."""
+    """With mode ``library``: probability that a material neither named in
+    ``library_materials`` nor issued by one of ``library_issuers`` is found in the library
+    anyway (a typed-in share, for scenarios that do not name what the library covers; X
+    district: 93.52%). Set it to 0 to let the exempt share follow from the named ones."""
     fetch_min: Distribution = Fixed(value=5)
     """Time for a department to fetch a shared material."""
 
@@ -325,6 +331,13 @@ class Policies(StrictModel):
     """Staff working minutes a wrong department spends before sending a case back (it queues
     for that department's staff first, so a bounce costs the case the queue, the review and
     another dispatch)."""
+    confusion: dict[Identifier, dict[Identifier, Weight]] = Field(default_factory=dict)
+    """Per responsible department: the departments a misrouted work order goes to instead,
+    with relative weights (departments with overlapping remits, "踢皮球"). A department not
+    listed here has its misrouted orders sent to any other department alike."""
+    bounce_review_lag_h: Distribution = Fixed(value=0)
+    """Working hours (of the wrong department's calendar) a misrouted order sits in that
+    department's inbox before its staff review it and send it back."""
     channel_overrides: dict[Identifier, tuple[ChannelKind, ...]] = Field(default_factory=dict)
     """Per case type: the channels open to it (replaces the type's own list)."""
     response_limit_h: float = Field(default=24, gt=0, le=MAX_DAYS * 24)

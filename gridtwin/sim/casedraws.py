@@ -54,6 +54,9 @@ class Draw(IntEnum):
     RATE = 28
     COMPLAINT = 29
     WORD_OF_MOUTH = 30
+    BOUNCE_LAG = 31
+    FRONT_DESK = 32
+    EXPERT = 33
 
 
 _CAPACITY = {
@@ -64,6 +67,7 @@ _CAPACITY = {
     Draw.TRIP: 4,
     Draw.DISPATCH: 3,
     Draw.ROUTE: 4,
+    Draw.WRONG: 3,
     Draw.HANDLING: 3,
     Draw.REPORT: 2,
     Draw.DETECT: 6,

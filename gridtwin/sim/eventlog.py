@@ -87,6 +87,9 @@ class CaseTable:
         "rating",
         "satisfied",
         "complaint",
+        "materials",
+        "exempt",
+        "on_spot",
     )
 
     def __init__(self) -> None:
@@ -107,6 +110,9 @@ class CaseTable:
         self.rating = array("b")
         self.satisfied = array("b")
         self.complaint = array("b")
+        self.materials = array("h")
+        self.exempt = array("h")
+        self.on_spot = array("b")
 
     def __len__(self) -> int:
         return len(self.id)
@@ -142,6 +148,9 @@ class CaseTable:
         self.rating.append(rating)
         self.satisfied.append(satisfied)
         self.complaint.append(complaint)
+        self.materials.append(case.materials)
+        self.exempt.append(case.exempt)
+        self.on_spot.append(case.on_spot)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays, sorted by case id."""

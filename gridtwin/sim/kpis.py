@@ -147,6 +147,24 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         by_age[group.value] = figures
 
     base = _group(c, win, k.response_limit_min)
+    by_type: dict[str, object] = {}
+    for t, type_id in enumerate(k.type_ids):
+        mine = win & (c["type_index"] == t)
+        figures = _group(c, mine, k.response_limit_min)
+        done = closed & mine
+        app = mine & (c["reported"] >= 0)
+        by_type[type_id] = {
+            "cases": figures["cases"],
+            "resolution_rate": figures["resolution_rate"],
+            "mean_time_to_close_h": _mean((c["closed"][done] - c["reported"][done]) / 60.0),
+            "mean_time_to_complete_h": _mean((c["closed"][done] - c["arise"][done]) / 60.0),
+            "trips_per_case_mean": _mean(c["trips"][app]),
+            "satisfaction_rate": figures["satisfaction_rate"],
+            "satisfaction_all_rate": figures["satisfaction_all_rate"],
+            "complaints": figures["complaints"],
+        }
+    at_window = admin & (c["channel"] == win_code)
+    dispatched_rows = np.searchsorted(c["id"], dispatched)
     found = win & (c["reported"] >= 0)
     discovery_h = (c["reported"][found] - c["arise"][found]) / 60.0
     hidden = win & (kinds == CaseKind.HIDDEN.value)
@@ -179,6 +197,11 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "hotline_calls": calls,
         "window_mean_wait_min": _mean(ev["end"][q_win] - ev["start"][q_win]),
         "misrouted_share": rate(misrouted.sum(), len(dispatched)),
+        "not_handleable_share": rate(
+            (out[dispatched_rows] == Outcome.CLOSED_UNRESOLVED).sum(), len(dispatched)
+        ),
+        "materials_exempt_share": rate(c["exempt"][admin].sum(), c["materials"][admin].sum()),
+        "share_completed_on_spot": rate(c["on_spot"][at_window].sum(), at_window.sum()),
         "utilisation_by_department": util,
         "kpis_by_age_group": by_age,
         "cases_by_kind": {
@@ -191,4 +214,5 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
             kind.value: _mean(discovery_h[kinds[found] == kind.value])
             for kind in (CaseKind.EVENT, CaseKind.HIDDEN)
         },
+        "kpis_by_case_type": by_type,
     }
