@@ -68,6 +68,31 @@ def _rare_garbage_collection() -> Iterator[None]:
         gc.set_threshold(*saved)
 
 
+class _HourOver(Exception):
+    """Raised by :class:`_HourEnd` to end one hour of :meth:`GovernanceModel.run`."""
+
+
+def _end_hour(_event: Any) -> None:
+    raise _HourOver
+
+
+class _HourEnd(simpy.events.Event):
+    """Stops the run loop at the end of an hour, before any other event at that time.
+
+    Scheduled URGENT (like SimPy's own process starts): every event before the hour's end is
+    processed first, and every event at that instant or later after it, so the run processes
+    events in exactly the order a loop that peeks at each event's time would, without the
+    peek. Not counted in ``events_processed``.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        self.callbacks.append(_end_hour)
+        env.schedule(self, simpy.events.URGENT, delay)
+
+
 @dataclass(slots=True)
 class CaseTypeInfo:
     """A case type compiled for the engine: codes instead of names, samplers ready."""
@@ -138,7 +163,8 @@ class GovernanceModel(mesa.Model):
         self.cases_created = 0
         self.open: dict[int, Case] = {}
         self.trust_track: list[list[float]] = []
-        """Mean trust per age group, then over everyone: at the start, then after each hour."""
+        """Mean trust per age group, then over everyone: at the start, then after each hour
+        (word of mouth told)."""
 
         self.city = city if city is not None else build_city(scenario.city, base_dir)
         self.population: Population = build_population(
@@ -420,21 +446,28 @@ class GovernanceModel(mesa.Model):
             ConservationError: If any case is unaccounted for.
         """
         env = self.env
-        peek, step = env.peek, env.step
+        step = env.step
         n = 0
         hour = 0
         track = self.trust_track
-        track.append(self.experience.trust_means())
+        experience = self.experience
+        track.append(experience.trust_means())
         with _rare_garbage_collection():
             while hour * 60.0 < self.horizon:
                 hour += 1
                 until = min(hour * 60.0, self.horizon)
-                while peek() < until:
-                    step()
-                    n += 1
-                track.append(self.experience.trust_means())
-                if progress is not None and (hour % 24 == 0 or until >= self.horizon):
-                    progress(until / self.horizon)
+                _HourEnd(env, until - env.now)
+                try:
+                    while True:  # no peek per event: the hour's end stops the loop
+                        step()
+                        n += 1
+                except _HourOver:
+                    pass
+                if hour % 24 == 0 or until >= self.horizon:
+                    experience.tell()
+                    if progress is not None:
+                        progress(until / self.horizon)
+                track.append(experience.trust_means())
         self.events_processed = n
         self._finish()
 

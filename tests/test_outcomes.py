@@ -172,3 +172,57 @@ def test_new_fields_are_cross_checked_with_their_paths(override: str, path: str)
     with pytest.raises(ScenarioError) as err:
         load_scenario("street", overrides=[override])
     assert path in str(err.value)
+
+
+def test_trust_moves_both_ways_and_word_of_mouth_stays_in_the_community() -> None:
+    import numpy as np
+
+    from gridtwin.agents.experience import ExperienceModel
+    from gridtwin.agents.population import Population
+    from gridtwin.scenarios.schema import SatisfactionModel
+    from gridtwin.sim.cases import Case
+
+    n = 40  # two communities of 20
+    offsets = np.array([0, 20, 40])
+    pop = Population(
+        community=np.repeat([0, 1], 20).astype(np.int32),
+        age_group=np.tile([0, 1, 2, 1], 10).astype(np.int8),
+        literacy=np.full(n, 0.5),
+        trust=np.full(n, 0.5),
+        living_alone=np.zeros(n, dtype=bool),
+        offsets=offsets,
+        eligible=np.array([], dtype=np.int64),
+        eligible_offsets=np.zeros(3, dtype=np.int64),
+    )
+    spec = SatisfactionModel(trust_learning_rate=0.2, trust_loss_rate=0.6,
+                             word_of_mouth_rate=0.5, word_of_mouth_contacts=4)
+    exp = ExperienceModel(spec, pop)
+    exp.learn(Case(0, 0, 0, 3, 0.0, seed=1), satisfied=1)
+    exp.learn(Case(1, 0, 1, 25, 0.0, seed=1), satisfied=0)
+    assert pop.trust[3] == pytest.approx(0.6)
+    assert pop.trust[25] == pytest.approx(0.2)
+    exp.tell()
+    up = np.flatnonzero(pop.trust[:20] > 0.5)
+    down = np.flatnonzero(pop.trust[20:] < 0.5) + 20
+    assert set(up) - {3} and len(set(up) - {3}) == 4
+    assert np.allclose(pop.trust[sorted(set(up) - {3})], 0.5 + 0.5 * 0.2 * 0.5)
+    assert len(set(down) - {25}) == 4
+    assert np.allclose(pop.trust[sorted(set(down) - {25})], 0.5 - 0.5 * 0.6 * 0.5)
+    means = exp.trust_means()
+    for g in range(3):
+        assert means[g] == pytest.approx(pop.trust[pop.age_group == g].mean())
+    assert means[3] == pytest.approx(pop.trust.mean())
+
+
+def test_trust_series_is_written() -> None:
+    import pyarrow as pa
+
+    from gridtwin.runner import run
+
+    result = run("street", seed=1, days=2)
+    ts = result.timeseries
+    series = ts.column("series").cast(pa.string()).to_pylist()
+    keys = {k for s, k in zip(series, ts.column("key").cast(pa.string()).to_pylist(),
+                              strict=True) if s == "trust"}
+    assert keys == {"young", "adult", "elderly", "all"}
+    assert series.count("trust") == 4 * 48

@@ -265,7 +265,8 @@ def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int,
 def _is_shared(m: GovernanceModel, case: Case, lead: int, issuer: int, listed: bool) -> bool:
     sharing = m.sharing
     if sharing.mode is SharingMode.LIBRARY:
-        return listed or case.u(Draw.MATERIALS) < sharing.library_coverage
+        u = case.u(Draw.MATERIALS)  # drawn for every material: each keeps its own number
+        return listed or u < sharing.library_coverage
     if sharing.mode is SharingMode.PAIRS:
         return (lead, issuer) in m.shared_pairs
     return False
