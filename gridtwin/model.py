@@ -24,6 +24,7 @@ import simpy
 from gridtwin.agents.channels import CHANNEL_ORDER, Channel
 from gridtwin.agents.channels import channel_classes as channel_classes_registry
 from gridtwin.agents.departments import DepartmentAgent
+from gridtwin.agents.experience import ExperienceModel
 from gridtwin.agents.population import Population, build_population
 from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
 from gridtwin.agents.sensors import SensorNetwork
@@ -68,12 +69,29 @@ def _rare_garbage_collection() -> Iterator[None]:
         gc.set_threshold(*saved)
 
 
-def _logistic(x: float) -> float:
-    """``1 / (1 + exp(-x))`` without overflow for large ``|x|``."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
+class _HourOver(Exception):
+    """Raised by :class:`_HourEnd` to end one hour of :meth:`GovernanceModel.run`."""
+
+
+def _end_hour(_event: Any) -> None:
+    raise _HourOver
+
+
+class _HourEnd(simpy.events.Event):
+    """Stops the run loop at the end of an hour, before any other event at that time.
+
+    Scheduled URGENT (like SimPy's own process starts): every event before the hour's end is
+    processed first, and every event at that instant or later after it, so the run processes
+    events in exactly the order a loop that peeks at each event's time would, without the
+    peek. Not counted in ``events_processed``.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        self.callbacks.append(_end_hour)
+        env.schedule(self, simpy.events.URGENT, delay)
 
 
 @dataclass(slots=True)
@@ -90,6 +108,8 @@ class CaseTypeInfo:
     """Codes of the channels open to it, after policies and availability."""
     materials: tuple[int, ...] = ()
     """Issuer codes of the materials not issued by the lead department."""
+    in_library: tuple[bool, ...] = ()
+    """Per material: named in the certificate library (by name or issuer)."""
     on_spot_share: float = 0.0
     settle_share: float = 0.0
     not_handleable: float = 0.0
@@ -143,6 +163,9 @@ class GovernanceModel(mesa.Model):
         self.events_processed = 0
         self.cases_created = 0
         self.open: dict[int, Case] = {}
+        self.trust_track: list[list[float]] = []
+        """Mean trust per age group, then over everyone: at the start, then after each hour
+        (word of mouth told)."""
 
         self.city = city if city is not None else build_city(scenario.city, base_dir)
         self.population: Population = build_population(
@@ -198,12 +221,21 @@ class GovernanceModel(mesa.Model):
         # Every number a case draws is its own (Case.u, drawn at arrival): a policy that
         # changes what one case does leaves the other cases' numbers where they were
         # (common random numbers). These turn its uniform numbers into times.
-        self._satisfaction = beh.satisfaction
+        self.experience = ExperienceModel(beh.satisfaction, self.population)
         self.apply_delay = Quantile(beh.apply_delay_h, 60.0)
         self.trip = Quantile(beh.trip_min)
         self.fetch = Quantile(self.sharing.fetch_min)
         self.dispatch = Quantile(pol.dispatch_min)
         self.bounce_review = Quantile(pol.bounce_review_min)
+        self.bounce_lag = Quantile(pol.bounce_review_lag_h, 60.0)
+        self._confusion: dict[int, tuple[list[float], list[int]]] = {}
+        for right, wrongs in pol.confusion.items():
+            codes = [self.department_index[w] for w in wrongs]
+            weights = np.cumsum(list(wrongs.values()))
+            self._confusion[self.department_index[right]] = (
+                (weights / weights[-1]).tolist(),
+                codes,
+            )
         self.whistle = pol.whistle
         self.whistle_delay = Quantile(pol.whistle_min)
         self.joint_dispatch = pol.joint_dispatch
@@ -234,11 +266,12 @@ class GovernanceModel(mesa.Model):
             and self.channels[self.channel_code[k]].available(info)
         )
         if isinstance(ct, AdminItem):
-            info.materials = tuple(
-                self.department_index[m.issuer]
-                for m in ct.materials
-                if m.issuer != ct.lead_department
-            )
+            sharing = s.policies.data_sharing
+            named = set(sharing.library_materials)
+            issuers = set(sharing.library_issuers)
+            needed = [m for m in ct.materials if m.issuer != ct.lead_department]
+            info.materials = tuple(self.department_index[m.issuer] for m in needed)
+            info.in_library = tuple(m.name in named or m.issuer in issuers for m in needed)
             info.on_spot_share = ct.on_the_spot_share
         elif isinstance(ct, UrbanEvent | HiddenNeed):
             modes = set(ct.discoverable_by)
@@ -325,7 +358,19 @@ class GovernanceModel(mesa.Model):
         return extra
 
     def wrong_department(self, right: int, case: Case) -> int:
-        """A department other than ``right``, drawn uniformly."""
+        """Where a misrouted order for ``right`` goes.
+
+        A department its remit overlaps with (``policies.confusion``, by weight), else any
+        other department alike.
+        """
+        confused = self._confusion.get(right)
+        if confused is not None:
+            cum, codes = confused
+            u = case.u(Draw.WRONG)
+            for c, code in zip(cum, codes, strict=True):
+                if u < c:
+                    return code
+            return codes[-1]
         n = len(self.departments)
         if n == 1:
             return right
@@ -394,36 +439,19 @@ class GovernanceModel(mesa.Model):
         return case
 
     def close(self, case: Case, outcome: Outcome) -> None:
-        """End a case: terminal record, rating and trust, case row, agent released."""
+        """End a case: terminal record, the verdict and trust, case row, agent released."""
         now = self.env.now
         self.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
-        rating = -1
+        rating, satisfied, complaint = -1, -1, False
         agent = case.agent
         if agent is not None:
-            sat = self._satisfaction
-            rates = case.u(Draw.SATISFACTION) < sat.rating_probability
-            if outcome is not Outcome.ABANDONED and rates:
-                rating = self._rate(case, outcome, sat)
-                trust = self.population.trust
-                trust[case.resident] += sat.trust_learning_rate * (rating - trust[case.resident])
+            verdict = self.experience.judge(case, self.types[case.type_index], outcome, now)
+            rating, satisfied, complaint = verdict.rating, verdict.satisfied, verdict.complaint
+            self.experience.learn(case, satisfied)
             self.residents.release(agent)
             case.agent = None
         del self.open[case.id]
-        self.cases.add(case, now, outcome, rating)
-
-    def _rate(self, case: Case, outcome: Outcome, sat: Any) -> int:
-        """1 if the resident is satisfied, else 0 (a logit of resolution, delay, trips, bounces)."""
-        info = self.types[case.type_index]
-        since = case.reported if case.reported >= 0 else case.arise
-        late_days = max(0.0, (self.env.now - since - info.promised_min) / MINUTES_PER_DAY)
-        x = (
-            sat.base
-            + (sat.resolved if outcome is Outcome.RESOLVED else 0.0)
-            + sat.per_day_late * late_days
-            + sat.per_extra_trip * max(0, case.trips - 1)
-            + sat.per_bounce * case.bounces
-        )
-        return 1 if case.u(Draw.SATISFACTION) < _logistic(x) else 0
+        self.cases.add(case, now, outcome, rating, satisfied, complaint)
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run to the horizon, a simulated day at a time; then account for every case.
@@ -432,18 +460,28 @@ class GovernanceModel(mesa.Model):
             ConservationError: If any case is unaccounted for.
         """
         env = self.env
-        peek, step = env.peek, env.step
+        step = env.step
         n = 0
-        day = 0
+        hour = 0
+        track = self.trust_track
+        experience = self.experience
+        track.append(experience.trust_means())
         with _rare_garbage_collection():
-            while day * MINUTES_PER_DAY < self.horizon:
-                day += 1
-                until = min(day * MINUTES_PER_DAY, self.horizon)
-                while peek() < until:
-                    step()
-                    n += 1
-                if progress is not None:
-                    progress(until / self.horizon)
+            while hour * 60.0 < self.horizon:
+                hour += 1
+                until = min(hour * 60.0, self.horizon)
+                _HourEnd(env, until - env.now)
+                try:
+                    while True:  # no peek per event: the hour's end stops the loop
+                        step()
+                        n += 1
+                except _HourOver:
+                    pass
+                if hour % 24 == 0 or until >= self.horizon:
+                    experience.tell()
+                    if progress is not None:
+                        progress(until / self.horizon)
+                track.append(experience.trust_means())
         self.events_processed = n
         self._finish()
 

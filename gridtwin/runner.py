@@ -197,6 +197,8 @@ def _kpis(
             warmup=model.warmup,
             horizon=model.horizon,
             response_limit_min=s.policies.response_limit_h * 60.0,
+            type_ids=[t.id for t in model.types],
+            trust=np.asarray(model.trust_track, dtype=float),
         )
     )
     return {
@@ -282,7 +284,13 @@ def run(
             model.department_ids,
         ),
         timeseries=hourly_series(
-            cases, events, model.horizon, model.department_ids, dept_cap, hot_cap
+            cases,
+            events,
+            model.horizon,
+            model.department_ids,
+            dept_cap,
+            hot_cap,
+            trust=np.asarray(model.trust_track, dtype=float),
         ),
         cells=cell_figures(model.city, cases, model.warmup),
         cases=_case_table(cases, model, type_ids, channel_names),
@@ -320,6 +328,11 @@ def _case_table(
             "rating": pa.array(
                 np.where(cases["rating"] >= 0, cases["rating"], 0), mask=cases["rating"] < 0
             ),
+            "satisfied": pa.array(
+                np.where(cases["satisfied"] >= 0, cases["satisfied"], 0),
+                mask=cases["satisfied"] < 0,
+            ),
+            "complaint": cases["complaint"].astype(bool),
             "warmup": cases["arise"] < model.warmup,
         }
     )

@@ -57,6 +57,16 @@ class Channel(mesa.Agent, ABC):
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Take the case in; record its stages; return True if accepted."""
 
+    def on_spot(self, case: Case, info: CaseTypeInfo) -> float | None:
+        """Whether an application taken in here is approved at once.
+
+        Returns the minutes the approval takes at intake (0: at once), or None when it goes
+        on to the back office (the lead department's processing). Here: an item's
+        ``on_the_spot_share`` of its applications are simple enough, and the channel
+        approves every one of them (portal and kiosk rules, a department's own window).
+        """
+        return 0.0 if case.u(Draw.AT_INTAKE) < info.on_spot_share else None
+
 
 class OnlineChannel(Channel):
     """Online portal and apps (一网通办): no queue, but submissions can fail.
@@ -96,6 +106,8 @@ class OnlineChannel(Channel):
         self.log(
             case.id, Stage.INTAKE if ok else Stage.INTAKE_FAILED, self.code, -1, now, now + duration
         )
+        if not ok:
+            case.failures += 1
         yield self.env.timeout(duration)
         return ok
 

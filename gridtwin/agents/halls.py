@@ -53,21 +53,25 @@ class _Place(Channel):
         self.service = Quantile(self.spec.service_min)
 
     @abstractmethod
-    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
-        """The server pool at ``site`` that serves this case type."""
+    def _pool_for(self, community: int, info: CaseTypeInfo) -> tuple[ServerPool, float]:
+        """The pool serving this case type at the nearest site that has one, and its distance.
+
+        The distance is the network distance (km) from ``community`` to that site.
+        """
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Travel to the nearest site and be served the same day, coming back if need be.
 
         A resident who reaches the site while it is closed comes at some time in the first
-        hours it is open again. One who finds a queue that will not be served before closing
-        goes home and comes back another day: another trip, and the wait counted is the one of
-        the day they are served.
+        hours it is open again. One who finds a queue that will not be served before the end
+        of the day and before the site closes goes home and comes back another day: another
+        trip, and the wait counted is the one of the day they are served. A site that stays
+        open until their turn (a hall or kiosk open 24 hours) never sends anyone home: the
+        wait recorded is the whole wait, across midnight.
         """
         env, log, code, cal = self.env, self.log, self.code, self.calendar
-        site = int(self.nearest[case.community])
-        pool = self._pool_for(site, info)
-        travel = self.distance_km[case.community] / self.speed_km_per_min
+        pool, distance = self._pool_for(case.community, info)
+        travel = distance / self.speed_km_per_min
         depart = env.now
         arrive = depart + travel
         while True:
@@ -82,8 +86,10 @@ class _Place(Channel):
             yield env.timeout(arrive - env.now)
             start, group = pool.earliest(arrive)
             today = arrive // MINUTES_PER_DAY
-            if start // MINUTES_PER_DAY == today:
-                break  # served today
+            if start // MINUTES_PER_DAY == today or cal.open_minutes(arrive, start) >= (
+                start - arrive
+            ):
+                break  # served today, or the hall stays open until their turn (open 24 h)
             tomorrow = cal.next_open((today + 1) * MINUTES_PER_DAY)
             again = cal.add_work(tomorrow, case.u(Draw.SPREAD) * self.spread_min)
             depart = max(arrive, again - travel)
@@ -91,6 +97,7 @@ class _Place(Channel):
             arrive = depart + travel
         end = pool.commit(start, group, self.service(case.u(Draw.SERVICE)))
         log(case.id, Stage.QUEUE, code, -1, arrive, start)
+        case.waited += start - arrive
         log(case.id, Stage.INTAKE, code, -1, start, end)
         yield env.timeout(end - arrive)
         return True
@@ -99,8 +106,15 @@ class _Place(Channel):
 class WindowChannel(_Place):
     """Service-hall windows, comprehensive (any item) or specialised (one department each).
 
-    Halls stand at street centres. X district merged 83 department windows into 18
-    comprehensive ones: both designs are a lever here.
+    Halls stand at street centres, and a district service centre may stand beside them
+    (``district_centre``): X district merged 83 department windows into 18 comprehensive
+    ones, and both designs are a lever here. A resident goes to the nearest hall that serves
+    the item (specialised: that has a window of the lead department).
+
+    The design also decides what is approved on the spot (:meth:`on_spot`): a department's
+    own clerk at a specialised window approves every application simple enough; a
+    comprehensive front desk approves ``front_desk_authority`` of them alone and, with
+    ``expert_on_call``, the rest after a call to the department's expert.
     """
 
     kind = ChannelKind.WINDOW
@@ -108,31 +122,75 @@ class WindowChannel(_Place):
     def __init__(self, model: GovernanceModel, spec: WindowsSpec) -> None:
         super().__init__(model, spec)
         city = model.city
-        self._setup_sites(model, place_sites(spec.halls, city.street_centres, city.n_communities))
+        sites = place_sites(spec.halls, city.street_centres, city.n_communities)
+        centre = spec.district_centre
+        if centre is not None:
+            sites = np.append(sites, district_site(model, sites))
+        self._setup_sites(model, sites)
         cal = self.calendar
         self.comprehensive = spec.mode == "comprehensive"
-        if self.comprehensive:
-            self.pools = [
-                ServerPool(f"window/{i}", [(spec.windows_per_hall, cal)])
-                for i in range(len(self.sites))
+        self.authority = spec.front_desk_authority if self.comprehensive else 1.0
+        self.expert = spec.expert_on_call and self.comprehensive
+        self.expert_call = Quantile(spec.expert_call_min)
+        n_street = len(sites) - (centre is not None)
+
+        def windows(site: int, dept: str | None) -> int:
+            if site < n_street:
+                per_dept = spec.specialised_windows
+                return spec.windows_per_hall if dept is None else per_dept.get(dept, 0)
+            assert centre is not None
+            return centre.windows if dept is None else centre.specialised_windows.get(dept, 0)
+
+        self.routes: dict[int, tuple[list[ServerPool], np.ndarray, np.ndarray]] = {}
+        """Per department code (-1 comprehensive): pools, and per community the distance
+        to and the index of the nearest hall that has one."""
+        depts: list[str | None] = (
+            [None]
+            if self.comprehensive
+            else sorted(
+                {*spec.specialised_windows, *(centre.specialised_windows if centre else ())}
+            )
+        )
+        for dept in depts:
+            at = [i for i in range(len(sites)) if windows(i, dept) > 0]
+            if not at:
+                continue
+            pools = [
+                ServerPool(f"window/{i}/{dept or 'all'}", [(windows(i, dept), cal)]) for i in at
             ]
-        else:
-            self.dept_pools = {
-                model.department_index[d]: [
-                    ServerPool(f"window/{i}/{d}", [(n, cal)]) for i in range(len(self.sites))
-                ]
-                for d, n in spec.specialised_windows.items()
-                if n > 0
-            }
+            dist, nearest = city.distances_from(sites[at])
+            code = -1 if dept is None else model.department_index[dept]
+            self.routes[code] = (pools, np.asarray(dist), np.asarray(nearest))
+        self._routes = {
+            code: (pools, dist.tolist(), nearest.tolist())
+            for code, (pools, dist, nearest) in self.routes.items()
+        }
 
     def available(self, info: CaseTypeInfo) -> bool:
         """Comprehensive windows take anything; specialised ones only their department's items."""
-        return self.comprehensive or info.department in self.dept_pools
+        return (-1 if self.comprehensive else info.department) in self.routes
 
-    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
-        if self.comprehensive:
-            return self.pools[site]
-        return self.dept_pools[info.department][site]
+    def _pool_for(self, community: int, info: CaseTypeInfo) -> tuple[ServerPool, float]:
+        pools, dist, nearest = self._routes[-1 if self.comprehensive else info.department]
+        return pools[nearest[community]], dist[community]
+
+    def on_spot(self, case: Case, info: CaseTypeInfo) -> float | None:
+        """Approved at the window: by the clerk alone, or after a call to the expert."""
+        if case.u(Draw.AT_INTAKE) >= info.on_spot_share:
+            return None
+        if self.authority >= 1.0 or case.u(Draw.FRONT_DESK) < self.authority:
+            return 0.0
+        if self.expert:
+            return self.expert_call(case.u(Draw.EXPERT))
+        return None
+
+
+def district_site(model: GovernanceModel, taken: np.ndarray) -> int:
+    """The community nearest the district's centroid that has no street hall."""
+    xy = np.asarray(model.city.community_xy, dtype=float)
+    d = np.hypot(*(xy - xy.mean(axis=0)).T)
+    d[np.asarray(taken, dtype=np.int64)] = np.inf
+    return int(np.argmin(d)) if np.isfinite(d).any() else int(taken[0])
 
 
 class KioskChannel(_Place):
@@ -153,10 +211,12 @@ class KioskChannel(_Place):
             ServerPool(f"kiosk/{i}", [(int(n), self.calendar)]) for i, n in enumerate(per_site)
         ]
         self.items = None if spec.items == "all" else set(spec.items)
+        self._nearest = self.nearest.tolist()
+        self._distance = self.distance_km.tolist()
 
     def available(self, info: CaseTypeInfo) -> bool:
         """Only the items the kiosks cover."""
         return self.items is None or info.id in self.items
 
-    def _pool_for(self, site: int, info: CaseTypeInfo) -> ServerPool:
-        return self.pools[site]
+    def _pool_for(self, community: int, info: CaseTypeInfo) -> tuple[ServerPool, float]:
+        return self.pools[self._nearest[community]], self._distance[community]

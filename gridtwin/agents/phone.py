@@ -45,6 +45,8 @@ class Hotline(Channel):
             patience = self.patience(case.u(Draw.PATIENCE))
             if start - now > patience:
                 log(case.id, Stage.HUNG_UP, code, -1, now, now + patience)
+                case.waited += patience
+                case.failures += 1
                 yield env.timeout(patience)
                 attempts += 1
                 if attempts >= spec.max_attempts or case.u(Draw.RETRY) >= spec.retry_probability:
@@ -55,6 +57,7 @@ class Hotline(Channel):
                 continue
             end = pool.commit(start, group, self.talk(case.u(Draw.TALK)))
             log(case.id, Stage.QUEUE, code, -1, now, start)
+            case.waited += start - now
             log(case.id, Stage.INTAKE, code, -1, start, end)
             yield env.timeout(end - now)
             return True

@@ -65,6 +65,10 @@ KPI_NAMES = (
     "response_rate",
     "resolution_rate",
     "satisfaction_rate",
+    "satisfaction_all_rate",
+    "complaints",
+    "trust_mean_start",
+    "trust_mean_end",
     "mean_time_to_close_h",
     "p90_time_to_close_h",
     "mean_time_to_complete_h",
@@ -77,6 +81,9 @@ KPI_NAMES = (
     "hotline_calls",
     "window_mean_wait_min",
     "misrouted_share",
+    "not_handleable_share",
+    "materials_exempt_share",
+    "share_completed_on_spot",
     "utilisation_by_department",
     "kpis_by_age_group",
     "cases_by_kind",
@@ -84,6 +91,7 @@ KPI_NAMES = (
     "online_share",
     "hidden_needs_found_share",
     "mean_time_to_discover_h",
+    "kpis_by_case_type",
     "events_processed",
 )
 """Top-level KPI names an outcome may name (nested ones with dots:

@@ -67,6 +67,20 @@ class PortalSpec(StrictModel):
     """Added failure probability per app beyond the first."""
 
 
+class DistrictCentreSpec(StrictModel):
+    """The district's own service centre (区行政服务中心).
+
+    It stands at the community nearest the district's centroid that has no street hall.
+    """
+
+    windows: int = Field(default=0, ge=0, le=1000)
+    """Comprehensive mode: its windows."""
+    specialised_windows: dict[Identifier, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=dict
+    )
+    """Specialised mode: its windows per department (X district had 83 in all)."""
+
+
 class WindowsSpec(StrictModel):
     """Service-hall windows."""
 
@@ -83,6 +97,19 @@ class WindowsSpec(StrictModel):
     """Specialised mode: windows per department in each hall."""
     service_min: Distribution = LogNormal(mean=15, sd=8)
     calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
+    front_desk_authority: Share = 1.0
+    """Comprehensive mode: share of the applications simple enough to be approved on the
+    spot (an item's ``on_the_spot_share``) that a front-desk generalist can approve alone.
+    Specialised windows are staffed by the lead department's own clerks, who approve all of
+    them."""
+    expert_on_call: bool = False
+    """Comprehensive mode: a front desk that cannot approve a simple application calls the
+    lead department's expert, who approves it on the spot (专家一键通)."""
+    expert_call_min: Distribution = Fixed(value=10)
+    """Elapsed minutes of such a call (the expert is department staff on call: the call does
+    not take a window)."""
+    district_centre: DistrictCentreSpec | None = None
+    """A district service centre beside the street halls: residents go to the nearest hall."""
 
 
 class KiosksSpec(StrictModel):

@@ -153,6 +153,30 @@ def cross_check(s: Scenario) -> list[Problem]:
     for j, (a, b) in enumerate(s.policies.data_sharing.pairs):
         need_dept(f"policies.data_sharing.pairs[{j}][0]", a)
         need_dept(f"policies.data_sharing.pairs[{j}][1]", b)
+    for j, dept in enumerate(s.policies.data_sharing.library_issuers):
+        need_dept(f"policies.data_sharing.library_issuers[{j}]", dept)
+    names = {m.name for ct in s.services.case_types if isinstance(ct, AdminItem)
+             for m in ct.materials}
+    for j, name in enumerate(s.policies.data_sharing.library_materials):
+        if name not in names:
+            add(f"policies.data_sharing.library_materials[{j}]", name,
+                f"is no item's material; allowed: {', '.join(sorted(names)) or '(none)'}")
+    for right, wrongs in s.policies.confusion.items():
+        need_dept(f"policies.confusion.{right}", right)
+        for wrong in wrongs:
+            need_dept(f"policies.confusion.{right}.{wrong}", wrong)
+            if wrong == right:
+                add(f"policies.confusion.{right}.{wrong}", wrong, "a department cannot be "
+                    "confused with itself")
+        if wrongs and sum(wrongs.values()) <= 0:
+            add(f"policies.confusion.{right}", dict(wrongs), "weights must not all be zero")
+    centre = s.channels.window.district_centre
+    if centre is not None:
+        for dept in centre.specialised_windows:
+            need_dept(f"channels.window.district_centre.specialised_windows.{dept}", dept)
+        if s.channels.window.mode == "comprehensive" and centre.windows == 0:
+            add("channels.window.district_centre.windows", 0,
+                "a comprehensive district centre needs windows (is not > 0)")
     for dept in s.channels.window.specialised_windows:
         need_dept(f"channels.window.specialised_windows.{dept}", dept)
     items = s.channels.kiosk.items

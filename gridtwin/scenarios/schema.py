@@ -303,9 +303,15 @@ class DataSharing(StrictModel):
     mode: SharingMode = SharingMode.NONE
     pairs: tuple[tuple[Identifier, Identifier], ...] = ()
     """With mode ``pairs``: (lead department, issuing department) pairs that share."""
+    library_materials: tuple[Identifier, ...] = ()
+    """With mode ``library``: materials (by name) the certificate library holds."""
+    library_issuers: tuple[Identifier, ...] = ()
+    """With mode ``library``: departments whose every certificate is in the library."""
     library_coverage: Share = 0.9352
-    """With mode ``library``: share of materials found in the certificate library
-    (X district: 93.52%)."""
+    """With mode ``library``: probability that a material neither named in
+    ``library_materials`` nor issued by one of ``library_issuers`` is found in the library
+    anyway (a typed-in share, for scenarios that do not name what the library covers; X
+    district: 93.52%). Set it to 0 to let the exempt share follow from the named ones."""
     fetch_min: Distribution = Fixed(value=5)
     """Time for a department to fetch a shared material."""
 
@@ -325,6 +331,13 @@ class Policies(StrictModel):
     """Staff working minutes a wrong department spends before sending a case back (it queues
     for that department's staff first, so a bounce costs the case the queue, the review and
     another dispatch)."""
+    confusion: dict[Identifier, dict[Identifier, Weight]] = Field(default_factory=dict)
+    """Per responsible department: the departments a misrouted work order goes to instead,
+    with relative weights (departments with overlapping remits, "踢皮球"). A department not
+    listed here has its misrouted orders sent to any other department alike."""
+    bounce_review_lag_h: Distribution = Fixed(value=0)
+    """Working hours (of the wrong department's calendar) a misrouted order sits in that
+    department's inbox before its staff review it and send it back."""
     channel_overrides: dict[Identifier, tuple[ChannelKind, ...]] = Field(default_factory=dict)
     """Per case type: the channels open to it (replaces the type's own list)."""
     response_limit_h: float = Field(default=24, gt=0, le=MAX_DAYS * 24)
@@ -362,19 +375,53 @@ class ChannelChoice(StrictModel):
 
 
 class SatisfactionModel(StrictModel):
-    """Logit of a satisfied rating after closure, and how ratings move trust."""
+    """Whether a resident is satisfied with a case, whether they rate or complain, and trust.
+
+    Every closed or abandoned case with a resident is judged from the whole experience: a
+    logit of the outcome, lateness against the promised time, trips, bounces, time spent
+    waiting (hotline hold, window and kiosk queues), failed attempts (hung up, failed online)
+    and the fit of the channel to the resident's digital literacy. An abandoned case is
+    never satisfied. Trust then moves towards the verdict for the resident and, by word of
+    mouth, for a few others in the same community. See ``docs/model.md`` for the sources.
+    """
 
     base: Coefficient = 1.5
     resolved: Coefficient = 1.5
+    """Added when the problem is solved (closed unresolved: not added)."""
     per_day_late: Coefficient = -0.3
     """Per day past the promised time."""
     per_extra_trip: Coefficient = -0.5
     """Per trip beyond the first."""
     per_bounce: Coefficient = -0.6
+    per_hour_waiting: Coefficient = -0.5
+    """Per hour spent waiting at channels (hotline hold, including calls that hung up; window
+    and kiosk queues)."""
+    per_failed_attempt: Coefficient = -0.7
+    """Per failed attempt at intake (a call that hung up, a failed online submission)."""
+    literacy_gap: dict[ChannelKind, Coefficient] = Field(default_factory=dict)
+    """Per intake channel: added times ``1 - digital literacy`` (a digital channel fits a
+    resident of low literacy badly; e.g. ``portal: -1.5``)."""
     rating_probability: Share = 0.7
-    """Probability that a resident rates the service (好差评)."""
+    """Probability that a satisfied resident rates the service (好差评)."""
+    rating_probability_unsatisfied: Share | None = None
+    """Probability that a dissatisfied resident rates it (unhappy residents rate more);
+    None: the same as ``rating_probability``."""
+    complaint_probability: Share = 0.0
+    """Probability that a dissatisfied resident (abandoned cases included) complains."""
     trust_learning_rate: Share = 0.2
-    """Trust moves this far towards 1 after a satisfied rating, towards 0 after a bad one."""
+    """Every resident with a closed or abandoned case moves their trust this far towards 1
+    when satisfied."""
+    trust_loss_rate: Share | None = None
+    """How far trust moves towards 0 after a dissatisfying case (None: the learning rate).
+    Trust is lost faster than it is won (Slovic's asymmetry principle): with a loss rate
+    ``k`` times the learning rate, trust settles where ``s (1 - t) = k (1 - s) t`` for a
+    share ``s`` of satisfying experiences, so it falls once ``s`` drops below
+    ``k t / (1 - t + k t)``."""
+    word_of_mouth_rate: Share = 0.0
+    """Each such experience moves the trust of ``word_of_mouth_contacts`` other residents of
+    the same community by this fraction of what it moves the resident's own."""
+    word_of_mouth_contacts: int = Field(default=0, ge=0, le=50)
+    """Residents of the community who hear of each experience (at most 50)."""
 
 
 class Behaviour(StrictModel):

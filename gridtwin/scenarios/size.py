@@ -35,6 +35,11 @@ __all__ = [
 DAYS_PER_YEAR = 365.0
 EVENTS_PER_CASE = 6.0
 """SimPy events per case (contact delay, intake, dispatch, trips, processing...)."""
+EVENTS_PER_BOUNCE = 4.0
+"""SimPy events a bounce adds (inbox lag, the wrong department's queue and review, another
+dispatch)."""
+EVENTS_PER_EXPERT_CALL = 1.0
+"""SimPy events an expert's call at a comprehensive window adds."""
 EVENTS_PER_WORKER_DAY = 13.0
 """SimPy events per grid worker per simulated day (visits and travel)."""
 BASE_BYTES = 250e6
@@ -118,6 +123,35 @@ def _surge_factor(s: Scenario, type_id: str) -> float:
     return max(0.0, 1.0 + extra)
 
 
+def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
+    """Events beyond :data:`EVENTS_PER_CASE` per case: bounces and expert calls, by volume."""
+    pop = s.population
+    residents = float(pop.residents)
+    accuracy = s.policies.dispatch_accuracy
+    window = s.channels.window
+    expert = (
+        window.enabled
+        and window.mode == "comprehensive"
+        and window.expert_on_call
+        and window.front_desk_authority < 1.0
+    )
+    extra = total = 0.0
+    for ct in s.services.case_types:
+        if isinstance(ct, UrbanEvent):
+            rate = ct.rate_per_resident_year * residents + ct.rate_per_km2_year * area_km2
+            misroute = (1 - accuracy) * (1 - ct.clarity)
+            extra += rate * EVENTS_PER_BOUNCE * misroute / max(1e-9, 1 - misroute)
+        elif isinstance(ct, AdminItem):
+            rate = ct.rate_per_resident_year * residents + ct.rate_per_firm_year * pop.firms
+            if expert:
+                share = ct.on_the_spot_share * (1 - window.front_desk_authority)
+                extra += rate * EVENTS_PER_EXPERT_CALL * share
+        else:
+            continue
+        total += rate
+    return extra / total if total > 0 else 0.0
+
+
 def expected_cases(s: Scenario, area_km2: float) -> float:
     """Cases expected to arise over the whole horizon (warm-up included)."""
     pop = s.population
@@ -144,6 +178,9 @@ def _servers(s: Scenario) -> float:
     windows = ch.window.halls * (
         ch.window.windows_per_hall + sum(ch.window.specialised_windows.values())
     )
+    centre = ch.window.district_centre
+    if centre is not None:
+        windows += centre.windows + sum(centre.specialised_windows.values())
     staff = sum(d.staff for d in s.departments.values())
     return float(seats + windows + ch.kiosk.terminals + staff)
 
@@ -158,7 +195,8 @@ def estimate_size(s: Scenario) -> SizeEstimate:
     area, grids = _city(s)
     cases = expected_cases(s, area)
     workers = _workers(s, grids)
-    events = EVENTS_PER_CASE * cases + EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
+    per_case = EVENTS_PER_CASE + _extra_events_per_case(s, area)
+    events = per_case * cases + EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
     memory = (
         BASE_BYTES
         + BYTES_PER_CASE * cases

@@ -51,6 +51,12 @@ class Draw(IntEnum):
     INTAKE_FAIL = 25
     SPREAD = 26
     SERVICE = 27
+    RATE = 28
+    COMPLAINT = 29
+    WORD_OF_MOUTH = 30
+    BOUNCE_LAG = 31
+    FRONT_DESK = 32
+    EXPERT = 33
 
 
 _CAPACITY = {
@@ -61,8 +67,8 @@ _CAPACITY = {
     Draw.TRIP: 4,
     Draw.DISPATCH: 3,
     Draw.ROUTE: 4,
+    Draw.WRONG: 3,
     Draw.HANDLING: 3,
-    Draw.SATISFACTION: 2,
     Draw.REPORT: 2,
     Draw.SETTLE: 2,
     Draw.PATIENCE: 3,

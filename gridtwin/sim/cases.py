@@ -55,6 +55,8 @@ class Stage(IntEnum):
     """Terminal: the resident gave up."""
     WHISTLE = 17
     """The street summons the responsible department (吹哨报到) after too many bounces."""
+    BOUNCE_WAIT = 18
+    """A misrouted order waits in the wrong department's inbox before its review."""
 
 
 class Outcome(IntEnum):
@@ -93,6 +95,11 @@ class Case:
         "trips",
         "bounces",
         "misrouted",
+        "waited",
+        "failures",
+        "materials",
+        "exempt",
+        "on_spot",
         "shared",
         "found",
         "patrol_left",
@@ -131,6 +138,16 @@ class Case:
         self.trips = 0
         self.bounces = 0
         self.misrouted = False
+        self.waited = 0.0
+        """Minutes spent waiting at channels (hotline hold, window and kiosk queues)."""
+        self.failures = 0
+        """Failed intake attempts (calls that hung up, failed online submissions)."""
+        self.materials = 0
+        """Materials from other departments the applications needed."""
+        self.exempt = 0
+        """Of those, materials the resident did not have to fetch (shared data)."""
+        self.on_spot = False
+        """Completed at intake (approved on the spot, settled by a grid worker)."""
         self.shared: tuple[int, ...] = ()
         """Issuers of the materials the lead department fetches itself (shared data)."""
         self.found: Event | None = None

@@ -85,6 +85,11 @@ class CaseTable:
         "bounces",
         "misrouted",
         "rating",
+        "satisfied",
+        "complaint",
+        "materials",
+        "exempt",
+        "on_spot",
     )
 
     def __init__(self) -> None:
@@ -103,12 +108,29 @@ class CaseTable:
         self.bounces = array("h")
         self.misrouted = array("b")
         self.rating = array("b")
+        self.satisfied = array("b")
+        self.complaint = array("b")
+        self.materials = array("h")
+        self.exempt = array("h")
+        self.on_spot = array("b")
 
     def __len__(self) -> int:
         return len(self.id)
 
-    def add(self, case: Case, closed: float, outcome: Outcome, rating: int) -> None:
-        """Write the final state of ``case``; ``rating`` is 1 satisfied, 0 not, -1 unrated."""
+    def add(
+        self,
+        case: Case,
+        closed: float,
+        outcome: Outcome,
+        rating: int,
+        satisfied: int = -1,
+        complaint: bool = False,
+    ) -> None:
+        """Write the final state of ``case``.
+
+        ``rating`` is 1 a good rating, 0 a bad one, -1 none; ``satisfied`` the resident's
+        verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
+        """
         self.id.append(case.id)
         self.type_index.append(case.type_index)
         self.community.append(case.community)
@@ -124,6 +146,11 @@ class CaseTable:
         self.bounces.append(case.bounces)
         self.misrouted.append(case.misrouted)
         self.rating.append(rating)
+        self.satisfied.append(satisfied)
+        self.complaint.append(complaint)
+        self.materials.append(case.materials)
+        self.exempt.append(case.exempt)
+        self.on_spot.append(case.on_spot)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays, sorted by case id."""

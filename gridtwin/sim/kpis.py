@@ -38,6 +38,10 @@ class KpiInputs:
     warmup: float
     horizon: float
     response_limit_min: float
+    type_ids: Sequence[str] = ()
+    trust: np.ndarray | None = None
+    """Mean trust per age group then over everyone, ``(hours + 1, groups + 1)``: at the start,
+    then at the end of each hour."""
 
 
 def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
@@ -47,6 +51,10 @@ def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
 
 def _mean(x: np.ndarray) -> float | None:
     return round(float(np.mean(x)), 6) if len(x) else None
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def _quantile(x: np.ndarray, q: float) -> float | None:
@@ -63,6 +71,7 @@ def busy_minutes(
 
 
 def _group(c: dict[str, np.ndarray], mask: np.ndarray, limit: float) -> dict[str, float | None]:
+    """The rates of one group of cases (an age group, a case type)."""
     out = c["outcome"][mask]
     ended = np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED, Outcome.ABANDONED))
     rated = c["rating"][mask] >= 0
@@ -73,6 +82,10 @@ def _group(c: dict[str, np.ndarray], mask: np.ndarray, limit: float) -> dict[str
         "response_rate": rate((responded & reported).sum(), reported.sum()),
         "resolution_rate": rate((out == Outcome.RESOLVED).sum(), ended.sum()),
         "satisfaction_rate": rate((c["rating"][mask] == 1).sum(), rated.sum()),
+        "satisfaction_all_rate": rate(
+            (c["satisfied"][mask] == 1).sum(), (c["satisfied"][mask] >= 0).sum()
+        ),
+        "complaints": int(c["complaint"][mask].sum()),
         "online_share": rate(np.isin(c["channel"][mask], ONLINE).sum(), reported.sum()),
     }
 
@@ -125,10 +138,33 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
     has_res = win & (c["resident"] >= 0)
     age = np.full(len(c["id"]), -1)
     age[has_res] = k.resident_age[c["resident"][has_res]]
+    start_h = min(int(k.warmup // 60), len(k.trust) - 1) if k.trust is not None else 0
     for code, group in enumerate(AGE_GROUPS):
-        by_age[group.value] = _group(c, has_res & (age == code), k.response_limit_min)
+        figures = _group(c, has_res & (age == code), k.response_limit_min)
+        if k.trust is not None:
+            figures["trust_mean_start"] = _finite(k.trust[start_h, code])
+            figures["trust_mean_end"] = _finite(k.trust[-1, code])
+        by_age[group.value] = figures
 
     base = _group(c, win, k.response_limit_min)
+    by_type: dict[str, object] = {}
+    for t, type_id in enumerate(k.type_ids):
+        mine = win & (c["type_index"] == t)
+        figures = _group(c, mine, k.response_limit_min)
+        done = closed & mine
+        app = mine & (c["reported"] >= 0)
+        by_type[type_id] = {
+            "cases": figures["cases"],
+            "resolution_rate": figures["resolution_rate"],
+            "mean_time_to_close_h": _mean((c["closed"][done] - c["reported"][done]) / 60.0),
+            "mean_time_to_complete_h": _mean((c["closed"][done] - c["arise"][done]) / 60.0),
+            "trips_per_case_mean": _mean(c["trips"][app]),
+            "satisfaction_rate": figures["satisfaction_rate"],
+            "satisfaction_all_rate": figures["satisfaction_all_rate"],
+            "complaints": figures["complaints"],
+        }
+    at_window = admin & (c["channel"] == win_code)
+    dispatched_rows = np.searchsorted(c["id"], dispatched)
     found = win & (c["reported"] >= 0)
     discovery_h = (c["reported"][found] - c["arise"][found]) / 60.0
     hidden = win & (kinds == CaseKind.HIDDEN.value)
@@ -145,6 +181,10 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "response_rate": base["response_rate"],
         "resolution_rate": base["resolution_rate"],
         "satisfaction_rate": base["satisfaction_rate"],
+        "satisfaction_all_rate": base["satisfaction_all_rate"],
+        "complaints": base["complaints"],
+        "trust_mean_start": _finite(k.trust[start_h, -1]) if k.trust is not None else None,
+        "trust_mean_end": _finite(k.trust[-1, -1]) if k.trust is not None else None,
         "mean_time_to_close_h": _mean(ttc_h),
         "p90_time_to_close_h": _quantile(ttc_h, 0.9),
         "mean_time_to_complete_h": _mean(complete_h),
@@ -157,6 +197,11 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
         "hotline_calls": calls,
         "window_mean_wait_min": _mean(ev["end"][q_win] - ev["start"][q_win]),
         "misrouted_share": rate(misrouted.sum(), len(dispatched)),
+        "not_handleable_share": rate(
+            (out[dispatched_rows] == Outcome.CLOSED_UNRESOLVED).sum(), len(dispatched)
+        ),
+        "materials_exempt_share": rate(c["exempt"][admin].sum(), c["materials"][admin].sum()),
+        "share_completed_on_spot": rate(c["on_spot"][at_window].sum(), at_window.sum()),
         "utilisation_by_department": util,
         "kpis_by_age_group": by_age,
         "cases_by_kind": {
@@ -169,4 +214,5 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
             kind.value: _mean(discovery_h[kinds[found] == kind.value])
             for kind in (CaseKind.EVENT, CaseKind.HIDDEN)
         },
+        "kpis_by_case_type": by_type,
     }

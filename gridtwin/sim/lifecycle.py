@@ -4,8 +4,10 @@
 2. discovery: the resident reports it, a grid worker or a sensor finds it, or nobody does yet;
 3. channel choice (multinomial logit) and intake; failed attempts fall back to other channels;
 4. materials: each one from a department that does not share data costs a trip;
-5. routing: unclear responsibility can send a work order to the wrong department, which bounces
-   it back (退单); some orders cannot be handled at all;
+5. routing: unclear responsibility can send a work order to the wrong department (one with an
+   overlapping remit, as the scenario's confusion structure says), which reviews it in its
+   working hours and bounces it back (退单) for another dispatch; some orders cannot be
+   handled at all;
 6. processing by department staff in working hours;
 7. closure: resolved, closed unresolved or abandoned; the resident rates the service and the
    rating moves their trust.
@@ -75,7 +77,10 @@ def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
 def apply_for(m: GovernanceModel, case: Case, item: CaseTypeInfo) -> Process:
     """Gather the materials, apply through a channel, be approved on the spot or processed."""
     outcome, channel = yield from _apply(
-        m, case, item, [(item.department, i) for i in item.materials]
+        m,
+        case,
+        item,
+        [(item.department, i, lib) for i, lib in zip(item.materials, item.in_library, strict=True)],
     )
     if outcome is not None:
         return outcome
@@ -88,7 +93,11 @@ def apply_for(m: GovernanceModel, case: Case, item: CaseTypeInfo) -> Process:
 def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
     """One application for a bundle of items ("one thing", 一件事), processed in parallel."""
     env = m.env
-    needs = {i: (part.department, i) for part in bundle.bundle for i in part.materials}
+    needs = {
+        i: (part.department, i, lib)
+        for part in bundle.bundle
+        for i, lib in zip(part.materials, part.in_library, strict=True)
+    }
     outcome, _ = yield from _apply(m, case, bundle, list(needs.values()))
     if outcome is not None:
         return outcome
@@ -102,7 +111,7 @@ def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
 
 
 def _apply(
-    m: GovernanceModel, case: Case, item: CaseTypeInfo, needs: list[tuple[int, int]]
+    m: GovernanceModel, case: Case, item: CaseTypeInfo, needs: list[tuple[int, int, bool]]
 ) -> Process:
     """Materials, channel, intake: ``(outcome, channel)``, the outcome None if it goes on.
 
@@ -116,9 +125,15 @@ def _apply(
     if not (yield from contact(m, case, item)):
         return Outcome.ABANDONED, None
     channel = m.channel_kinds[case.channel]
-    if case.u(Draw.AT_INTAKE) < item.on_spot_share and channel in _ON_SPOT_CHANNELS:
-        m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, env.now)
-        return Outcome.RESOLVED, channel
+    if channel in _ON_SPOT_CHANNELS:
+        approval = m.channels[case.channel].on_spot(case, item)
+        if approval is not None:
+            end = env.now + approval
+            m.record(case.id, Stage.ON_SPOT, case.channel, item.department, env.now, end)
+            case.on_spot = True
+            if approval > 0:
+                yield env.timeout(approval)
+            return Outcome.RESOLVED, channel
     yield from fetch_shared(m, case, item.department)
     return None, channel
 
@@ -160,6 +175,7 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
             case.agent = m.residents.attach(case.resident)
         if settle > 0:
             m.record(case.id, Stage.ON_SPOT, case.channel, -1, now, now + settle)
+            case.on_spot = True
             yield env.timeout(settle)
             m.close(case, Outcome.RESOLVED)
             return
@@ -221,18 +237,19 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     return False
 
 
-def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int]]) -> Process:
+def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int, bool]]) -> Process:
     """Fetch in person every material whose issuer does not share data with the lead department.
 
     Args:
         m: The model.
         case: The case.
-        needs: ``(lead department, issuing department)`` per material.
+        needs: ``(lead department, issuing department, named in the library)`` per material.
     """
     env = m.env
     shared = []
-    for lead, issuer in needs:
-        if _is_shared(m, case, lead, issuer):
+    case.materials += len(needs)
+    for lead, issuer, listed in needs:
+        if _is_shared(m, case, lead, issuer, listed):
             shared.append(issuer)
             continue
         cal = m.departments[issuer].calendar
@@ -242,12 +259,14 @@ def gather_materials(m: GovernanceModel, case: Case, needs: list[tuple[int, int]
         case.trips += 1
         yield env.timeout(end - env.now)
     case.shared = tuple(shared)
+    case.exempt += len(shared)
 
 
-def _is_shared(m: GovernanceModel, case: Case, lead: int, issuer: int) -> bool:
+def _is_shared(m: GovernanceModel, case: Case, lead: int, issuer: int, listed: bool) -> bool:
     sharing = m.sharing
     if sharing.mode is SharingMode.LIBRARY:
-        return case.u(Draw.MATERIALS) < sharing.library_coverage
+        u = case.u(Draw.MATERIALS)  # drawn for every material: each keeps its own number
+        return listed or u < sharing.library_coverage
     if sharing.mode is SharingMode.PAIRS:
         return (lead, issuer) in m.shared_pairs
     return False
@@ -281,6 +300,11 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         case.misrouted = True
         case.bounces += 1
         wrong = m.wrong_department(info.department, case)
+        lag = m.bounce_lag(case.u(Draw.BOUNCE_LAG))
+        if lag > 0:
+            until = m.departments[wrong].calendar.add_work(env.now, lag)
+            m.record(case.id, Stage.BOUNCE_WAIT, -1, wrong, env.now, until)
+            yield env.timeout(until - env.now)
         review = m.bounce_review(case.u(Draw.REVIEW))
         yield from m.departments[wrong].process(case, review, Stage.BOUNCE)
         if case.bounces > m.max_bounces:

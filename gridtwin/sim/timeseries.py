@@ -9,11 +9,14 @@ series         key             value for the hour
 =============  ==============  ==========================================================
 arrivals       channel         cases taken in through the channel in that hour
 arrivals       ``all``         cases that arose in that hour
-queue          channel / dept  mean number waiting (hotline, windows, kiosks / department)
+queue          channel / dept  mean number waiting (hotline, windows, kiosks / department);
+                               on the phone lines it counts callers who later hang up too
 backlog        ``all``         open cases at the end of the hour
 utilisation    department      busy staff-minutes / staff-minutes on duty (empty off duty)
 utilisation    ``hotline``     busy seat-minutes / seat-minutes on duty (a call that runs
                                past the end of a shift can push an hour above 1)
+trust          age group       mean trust of the age group's residents at the end of the hour
+trust          ``all``         mean trust of all residents at the end of the hour
 =============  ==============  ==========================================================
 """
 
@@ -25,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from gridtwin.agents.channels import CHANNEL_ORDER
+from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.scenarios.schema import ChannelKind
 from gridtwin.sim.cases import Outcome, Stage
 
@@ -80,6 +84,7 @@ def hourly_series(
     department_ids: Sequence[str],
     department_capacity: Sequence[np.ndarray],
     hotline_capacity: np.ndarray | None,
+    trust: np.ndarray | None = None,
 ) -> pa.Table:
     """The long table of hourly series.
 
@@ -90,6 +95,8 @@ def hourly_series(
         department_ids: Department ids in code order.
         department_capacity: Per department, staff on duty per minute.
         hotline_capacity: Seats on duty per minute (None without a hotline).
+        trust: Mean trust per age group then over everyone, at the start and at the end of
+            each hour (``(hours + 1, groups + 1)``; None: no trust series).
     """
     n_hours = int(np.ceil(horizon / 60))
     n_min = n_hours * 60
@@ -109,7 +116,8 @@ def hourly_series(
 
     stage, channel, dept = events["stage"], events["channel"], events["department"]
     start, end = events["start"], events["end"]
-    queue = stage == Stage.QUEUE
+    # Callers on hold who hang up later were waiting too (their HUNG_UP interval is the wait).
+    queue = (stage == Stage.QUEUE) | (stage == Stage.HUNG_UP)
     for code, kind in enumerate(CHANNEL_ORDER):
         sel = queue & (channel == code)
         if sel.any():
@@ -132,6 +140,12 @@ def hourly_series(
         cap_min = department_capacity[d][:n_min]
         busy = _by_hour(occupancy_by_minute(start[sel], end[sel], n_min) * (cap_min > 0))
         rows.add("utilisation", name, _ratio(busy, _by_hour(cap_min)))
+    if trust is not None and len(trust) > 1:
+        names = [g.value for g in AGE_GROUPS] + ["all"]
+        for j, name in enumerate(names):
+            values = trust[1 : n_hours + 1, j]
+            if np.isfinite(values).any():
+                rows.add("trust", name, values)
     return rows.table()
 
 

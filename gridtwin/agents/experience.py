@@ -1,0 +1,193 @@
+"""How a resident judges a case, rates it, complains, and how trust moves.
+
+Every closed or abandoned case that has a resident is judged from the resident's whole
+experience (:meth:`ExperienceModel.judge`): the outcome, lateness against the promised time,
+trips, bounces, time spent waiting at channels, failed attempts, and the fit of the intake
+channel to the resident's digital literacy. An abandoned case is never satisfied. Whether the
+resident rates the case (好差评) or complains depends on the verdict. The verdict then moves
+the resident's trust and, by word of mouth, the trust of a few others in the same community
+(:meth:`ExperienceModel.learn`); trust in turn shapes reporting and channel choice.
+
+All random numbers are the case's own (:class:`~gridtwin.sim.casedraws.Draw`): a policy that
+changes one case's experience leaves every other case's draws in place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gridtwin.agents.channels import CHANNEL_ORDER
+from gridtwin.agents.population import AGE_GROUPS, Population
+from gridtwin.scenarios.schema import SatisfactionModel
+from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.sim.casedraws import Draw
+from gridtwin.sim.cases import Case, Outcome
+
+if TYPE_CHECKING:
+    from gridtwin.model import CaseTypeInfo
+
+__all__ = ["ExperienceModel", "Verdict"]
+
+
+def _logistic(x: float) -> float:
+    """``1 / (1 + exp(-x))`` without overflow for large ``|x|``."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a resident made of a case."""
+
+    satisfied: int
+    """1 satisfied, 0 not."""
+    rating: int
+    """1 a good rating, 0 a bad one, -1 no rating."""
+    complaint: bool
+
+
+class ExperienceModel:
+    """Satisfaction, ratings, complaints and trust of the residents.
+
+    Args:
+        spec: The scenario's ``behaviour.satisfaction``.
+        population: The residents (trust is updated in place).
+    """
+
+    def __init__(self, spec: SatisfactionModel, population: Population) -> None:
+        self.spec = spec
+        self.population = population
+        self.trust = population.trust
+        self._literacy = population.literacy
+        self._offsets = population.offsets
+        self._age = population.age_group
+        self._ages = population.age_group.tolist()
+        self._fit = [spec.literacy_gap.get(k, 0.0) for k in CHANNEL_ORDER]
+        self._terms = (
+            spec.base,
+            spec.resolved,
+            spec.per_day_late / MINUTES_PER_DAY,
+            spec.per_extra_trip,
+            spec.per_bounce,
+            spec.per_hour_waiting / 60.0,
+            spec.per_failed_attempt,
+        )
+        self._rate_yes = spec.rating_probability
+        self._rate_no = (
+            spec.rating_probability
+            if spec.rating_probability_unsatisfied is None
+            else spec.rating_probability_unsatisfied
+        )
+        self._complain = spec.complaint_probability
+        self._up = spec.trust_learning_rate
+        self._down = (
+            spec.trust_learning_rate if spec.trust_loss_rate is None else spec.trust_loss_rate
+        )
+        self._wom = spec.word_of_mouth_rate if spec.word_of_mouth_contacts > 0 else 0.0
+        self._contacts = spec.word_of_mouth_contacts
+        self._heard: list[tuple[int, int, float, float, float]] = []
+        """Experiences not yet told: (resident, community, draw, verdict, rate)."""
+        age = population.age_group
+        self.age_counts = np.bincount(age, minlength=len(AGE_GROUPS)).astype(float)
+        sums = np.bincount(age, weights=population.trust, minlength=len(AGE_GROUPS))
+        self.trust_sums = sums.tolist()
+        """Sum of trust per age group, kept current as trust moves (for the trust series)."""
+
+    def trust_means(self) -> list[float]:
+        """Mean trust per age group (NaN for an empty group), then over everyone."""
+        counts = self.age_counts
+        means = [s / n if n else math.nan for s, n in zip(self.trust_sums, counts, strict=True)]
+        return [*means, sum(self.trust_sums) / max(1.0, float(counts.sum()))]
+
+    def judge(self, case: Case, info: CaseTypeInfo, outcome: Outcome, now: float) -> Verdict:
+        """The resident's verdict on a closed or abandoned case."""
+        if outcome is Outcome.ABANDONED:
+            satisfied = 0
+        else:
+            base, resolved, per_late_min, per_trip, per_bounce, per_wait_min, per_fail = (
+                self._terms
+            )
+            since = case.reported if case.reported >= 0 else case.arise
+            late_min = now - since - info.promised_min
+            x = base + per_bounce * case.bounces + per_wait_min * case.waited
+            if outcome is Outcome.RESOLVED:
+                x += resolved
+            if late_min > 0:
+                x += per_late_min * late_min
+            if case.trips > 1:
+                x += per_trip * (case.trips - 1)
+            if case.failures:
+                x += per_fail * case.failures
+            if case.channel >= 0 and case.resident >= 0:
+                fit = self._fit[case.channel]
+                if fit:
+                    x += fit * (1.0 - float(self._literacy[case.resident]))
+            satisfied = 1 if case.u(Draw.SATISFACTION) < _logistic(x) else 0
+        p_rate = self._rate_yes if satisfied else self._rate_no
+        rating = satisfied if case.u(Draw.RATE) < p_rate else -1
+        complaint = not satisfied and case.u(Draw.COMPLAINT) < self._complain
+        return Verdict(satisfied, rating, complaint)
+
+    def learn(self, case: Case, satisfied: int) -> None:
+        """Move the resident's trust towards the verdict now; neighbours hear of it later.
+
+        Word of mouth is told at the end of the hour (:meth:`tell`), for all the hour's
+        experiences at once.
+        """
+        trust = self.trust
+        row = case.resident
+        target = float(satisfied)
+        rate = self._up if satisfied else self._down
+        old = float(trust[row])
+        delta = rate * (target - old)
+        trust[row] = old + delta
+        self.trust_sums[self._ages[row]] += delta
+        if self._wom:
+            u = case.u(Draw.WORD_OF_MOUTH)
+            self._heard.append((row, case.community, u, target, self._wom * rate))
+
+    def tell(self) -> None:
+        """Word of mouth: the experiences heard since the last call move neighbours' trust.
+
+        Each experience reaches ``word_of_mouth_contacts`` other residents of its community,
+        spread evenly through the community's rows from a point its case's own number picks
+        (rows are in random order within a community), and moves each one's trust by
+        ``word_of_mouth_rate`` times the resident's own rate towards the verdict.
+        """
+        heard = self._heard
+        if not heard:
+            return
+        self._heard = []
+        rows, comm, u, target, w = (np.array(col) for col in zip(*heard, strict=True))
+        comm = comm.astype(np.int64)
+        offsets = self._offsets
+        lo = offsets[comm]
+        n = offsets[comm + 1] - lo
+        k = np.minimum(self._contacts, n - 1)
+        first = (u * n).astype(np.int64)
+        stride = np.maximum(1, (n - 1) // np.maximum(k, 1))
+        trust, age = self.trust, self._age
+        sums = np.zeros(len(self.trust_sums))
+        for j in range(1, self._contacts + 1):
+            on = j <= k
+            if not on.any():
+                break
+            other = lo[on] + (first[on] + j * stride[on]) % n[on]
+            other = np.where(other == rows[on], lo[on] + (other - lo[on] + 1) % n[on], other)
+            before = trust[other]
+            np.add.at(trust, other, w[on] * (target[on] - before))
+            after = np.clip(trust[other], 0.0, 1.0)
+            trust[other] = after
+            # a neighbour told twice in one round counts once here (after - before is the total)
+            _, once = np.unique(other, return_index=True)
+            sums += np.bincount(
+                age[other[once]], weights=(after - before)[once], minlength=len(sums)
+            )
+        for g, d in enumerate(sums.tolist()):
+            self.trust_sums[g] += d
