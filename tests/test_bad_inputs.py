@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-BAD = Path(__file__).parent / "data" / "bad"
+DATA = Path(__file__).parent / "data"
+BAD = DATA / "bad"
 CASES: list[dict[str, Any]] = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
 LIMIT_S = 30.0
 """Much more than any refusal takes (about a second); the hangs it guards against took minutes."""
@@ -99,3 +100,16 @@ def test_the_size_estimate_follows_the_demand_scale():
     base = estimate_size(load_scenario("street"))
     doubled = estimate_size(load_scenario("street", ["services.demand_scale=2"]))
     assert doubled.cases == pytest.approx(2 * base.cases)
+
+
+def test_the_size_estimate_counts_bounces_up_to_max_bounces():
+    from gridtwin.scenarios.loader import load_scenario
+    from gridtwin.scenarios.size import estimate_size
+
+    always_wrong = ["policies.dispatch_accuracy=0", "services.case_types.noise.clarity=0"]
+    none = estimate_size(load_scenario(DATA / "tiny.yaml", [*always_wrong,
+                                                             "policies.max_bounces=0"]))
+    more = estimate_size(load_scenario(DATA / "tiny.yaml", [*always_wrong,
+                                                             "policies.max_bounces=5"]))
+    base = estimate_size(load_scenario(DATA / "tiny.yaml"))
+    assert base.events < none.events < more.events < 10 * base.events

@@ -363,7 +363,7 @@ def test_viewer_command_is_headless_local_and_offline(folder, tmp_path):
     assert OPEN_ENV not in plain
     store = tmp_path / "results.duckdb"
     store.write_bytes(b"")
-    with pytest.raises(click.UsageError, match="not supported yet"):
+    with pytest.raises(click.UsageError, match="is not an experiment store"):
         viewer_command(store, 8599, "127.0.0.1")
     with pytest.raises(click.UsageError, match="not a gridtwin run folder"):
         viewer_command(tmp_path, 8599, "127.0.0.1")

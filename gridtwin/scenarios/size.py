@@ -123,11 +123,21 @@ def _surge_factor(s: Scenario, type_id: str) -> float:
     return max(0.0, 1.0 + extra)
 
 
+def _expected_bounces(p: float, max_bounces: int) -> float:
+    """Mean bounces of an order misrouted with probability ``p`` each time it is dispatched.
+
+    A case bounces at most ``max_bounces + 1`` times (then it is closed, or the whistle is
+    blown), so the count is a truncated geometric: ``p + p^2 + ... + p^(max_bounces + 1)``.
+    """
+    return sum(p**k for k in range(1, max_bounces + 2))
+
+
 def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
     """Events beyond :data:`EVENTS_PER_CASE` per case: bounces and expert calls, by volume."""
     pop = s.population
     residents = float(pop.residents)
     accuracy = s.policies.dispatch_accuracy
+    max_bounces = s.policies.max_bounces
     window = s.channels.window
     expert = (
         window.enabled
@@ -140,7 +150,7 @@ def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
         if isinstance(ct, UrbanEvent):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_km2_year * area_km2
             misroute = (1 - accuracy) * (1 - ct.clarity)
-            extra += rate * EVENTS_PER_BOUNCE * misroute / max(1e-9, 1 - misroute)
+            extra += rate * EVENTS_PER_BOUNCE * _expected_bounces(misroute, max_bounces)
         elif isinstance(ct, AdminItem):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_firm_year * pop.firms
             if expert:

@@ -10,8 +10,10 @@ replications and the page, so a link reproduces a view.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -128,10 +130,14 @@ def load_cached(
     return _load(src, tuple(items), mtime)
 
 
+@st.cache_resource
 def upload_dir() -> Path:
-    """Where uploaded scenario files are kept for the loader (one folder per process)."""
-    folder = Path(tempfile.gettempdir()) / f"gridtwin-viewer-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Where uploaded scenario files are kept for the loader (one folder per process).
+
+    The folder is removed when the viewer's process exits.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="gridtwin-viewer-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 
