@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -147,18 +147,12 @@ def report_command(store: Path, baseline: str | None, out: Path | None, half_wid
 
     from gridtwin.experiments.analysis import BaselineError, analyse
     from gridtwin.experiments.report import print_summary, write_report
-    from gridtwin.experiments.store import StoreError, open_existing
 
-    try:
-        con = open_existing(store)
-    except StoreError as err:
-        _fail([str(err)])
-    try:
-        analysis = analyse(con, baseline, half_width)
-    except BaselineError as err:
-        _fail([str(err)])
-    finally:
-        con.close()
+    with _opened(store) as con:
+        try:
+            analysis = analyse(con, baseline, half_width)
+        except BaselineError as err:
+            _fail([str(err)])
     target = out if out is not None else store.parent
     try:
         written = write_report(analysis, target)
@@ -171,6 +165,21 @@ def report_command(store: Path, baseline: str | None, out: Path | None, half_wid
     click.echo("report written to " + ", ".join(str(p) for p in written), err=True)
 
 
+@contextmanager
+def _opened(store: Path) -> Iterator[Any]:
+    """The store opened read-only (exit 2 if it is not one), closed afterwards."""
+    from gridtwin.experiments.store import StoreError, open_existing
+
+    try:
+        con = open_existing(store)
+    except StoreError as err:
+        _fail([str(err)])
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 @experiment.command("export")
 @click.argument("store", metavar="STORE", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
@@ -179,17 +188,12 @@ def report_command(store: Path, baseline: str | None, out: Path | None, half_wid
               help="Directory for one file per table.")
 def export_command(store: Path, fmt: str, out: Path) -> None:
     """Export a STORE's tables (experiment, points, runs, timeseries) as Parquet or CSV."""
-    from gridtwin.experiments.store import StoreError, export_tables, open_existing
+    from gridtwin.experiments.store import export_tables
 
-    try:
-        con = open_existing(store)
-    except StoreError as err:
-        _fail([str(err)])
-    try:
-        written = export_tables(con, out, fmt)
-    except OSError as exc:
-        _fail([f"--out {out}: cannot write: {exc}"])
-    finally:
-        con.close()
+    with _opened(store) as con:
+        try:
+            written = export_tables(con, out, fmt)
+        except OSError as exc:
+            _fail([f"--out {out}: cannot write: {exc}"])
     for p in written:
         click.echo(str(p))

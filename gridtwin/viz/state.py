@@ -49,6 +49,7 @@ __all__ = [
     "history",
     "load_cached",
     "need_run",
+    "pick_replication",
     "overrides",
     "problem_list",
     "require_run",
@@ -203,6 +204,17 @@ def need_run() -> Batch | None:
             "**Scenario** page (or start the viewer with `gridtwin viewer RUN_DIR`)."
         )
     return shown
+
+
+def pick_replication(shown: Batch, key: str) -> int:
+    """A replication of the run on show, chosen by the user (0 when there is one)."""
+    choice = st.selectbox(
+        "Replication",
+        list(range(shown.replications)),
+        format_func=lambda i: f"{i + 1} (seed {shown.seeds[i]})",
+        key=key,
+    )
+    return int(choice or 0)
 
 
 def require_run() -> Batch:

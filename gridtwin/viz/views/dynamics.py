@@ -9,14 +9,7 @@ from gridtwin.viz.dynamics import SERIES, heatmap, hour_of_week, line_chart, ser
 
 st.title("Dynamics")
 shown = state.require_run()
-rep = (
-    st.selectbox(
-        "Replication",
-        list(range(shown.replications)),
-        format_func=lambda i: f"{i + 1} (seed {shown.seeds[i]})",
-    )
-    or 0
-)
+rep = state.pick_replication(shown, "dynamics_rep")
 series_table = shown.results[rep].timeseries
 horizon = float(shown.results[rep].kpis.get("horizon_days") or 1.0)
 warm = float(shown.results[rep].kpis.get("warmup_days") or 0.0)

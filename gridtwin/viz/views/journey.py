@@ -15,15 +15,7 @@ AUTOPLAY_SECONDS = 3.0
 
 st.title("Case journey")
 shown = state.require_run()
-rep = (
-    st.selectbox(
-        "Replication",
-        list(range(shown.replications)),
-        format_func=lambda i: f"{i + 1} (seed {shown.seeds[i]})",
-        key="journey_rep",
-    )
-    or 0
-)
+rep = state.pick_replication(shown, "journey_rep")
 result = shown.results[rep]
 
 c1, c2 = st.columns([2, 1])
