@@ -39,6 +39,7 @@ from gridtwin.sim.cases import Outcome
 from gridtwin.sim.cells import cell_figures
 from gridtwin.sim.eventlog import dictionary_column, events_table
 from gridtwin.sim.kpis import KpiInputs, compute_kpis
+from gridtwin.sim.lever_kpis import lever_kpis
 from gridtwin.sim.timeseries import hourly_series
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run", "simulate"]
@@ -203,6 +204,7 @@ def _kpis(
     )
     return {
         **figures,
+        **lever_kpis(model, cases, events, int(figures["cases_resolved"])),  # type: ignore[call-overload]
         "seed": model.seed_value,
         "scenario_sha256": scenario_sha256(s),
         "gridtwin_version": gridtwin.__version__,
