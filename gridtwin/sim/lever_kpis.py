@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.rosters import staff_hours_by_role
-from gridtwin.scenarios.base import CaseKind
+from gridtwin.scenarios.base import CaseKind, ChannelKind
+from gridtwin.sim.calendar import MINUTES_PER_DAY, WEEKDAYS
 from gridtwin.sim.cases import Outcome, Stage
 from gridtwin.sim.kpis import rate
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["LEVER_KPI_NAMES", "lever_kpis"]
 
 LEVER_KPI_NAMES = (
+    "hotline_mean_wait_s_by_weekday",
     "staff_hours",
     "staff_hours_by_role",
     "staff_cost",
@@ -83,6 +86,16 @@ def lever_kpis(
         per_case[cid] = per_case.get(cid, 0.0) + dur
     delays = np.array(list(per_case.values()), dtype=float) / 60.0
 
+    # hotline waits per weekday of the call (a weekly roster's effect)
+    hot = CHANNEL_ORDER.index(ChannelKind.HOTLINE)
+    q_hot = ev_win & (stage == Stage.QUEUE) & (events["channel"] == hot)
+    day = (events["start"][q_hot] // MINUTES_PER_DAY).astype(np.int64) % 7
+    waits_s = (events["end"][q_hot] - events["start"][q_hot]) * 60.0
+    by_weekday = {
+        name: _round(waits_s[day == d].mean()) if (day == d).any() else None
+        for d, name in enumerate(WEEKDAYS)
+    }
+
     # reported against true resolution
     out = cases["outcome"]
     ended = win & np.isin(out, (Outcome.RESOLVED, Outcome.CLOSED_UNRESOLVED, Outcome.ABANDONED))
@@ -120,6 +133,7 @@ def lever_kpis(
             t_clear = _round(max(0.0, float(np.quantile(closed_at, 0.95)) - typhoon.end) / 60.0)
 
     return {
+        "hotline_mean_wait_s_by_weekday": by_weekday,
         "staff_hours": _round(staff_hours),
         "staff_hours_by_role": hours,
         "staff_cost": _round(cost),
