@@ -61,7 +61,7 @@ class Shift(StrictModel):
     name: str = ""
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     hours: tuple[str, ...] = ("09:00-17:00",)
-    staff: Staff = Field(ge=1)
+    staff: int = Field(ge=1, le=10_000)
 
     @field_validator("days")
     @classmethod
