@@ -139,7 +139,7 @@ def lever_kpis(
         "staff_cost": _round(cost),
         "cost_per_case": _round(cost / total) if total else None,
         "cost_per_resolved_case": _round(cost / resolved) if resolved else None,
-        "surge_activations": list(model.surges.activations) if model.surges else [],
+        "surge_activations": sum(model.surges.activations) if model.surges else 0,
         "handovers": int((ev_win & (stage == Stage.HANDOVER)).sum()),
         "stalled_handovers": int((ev_win & (stage == Stage.HANDOVER_STALLED)).sum()),
         "handover_delay_h": _round(delays.mean()) if len(delays) else None,
