@@ -81,6 +81,14 @@ def test_bad_roster_and_lever_values_are_refused_with_their_path(override: str, 
     assert path in str(err.value)
 
 
+def test_window_shifts_need_comprehensive_windows() -> None:
+    with pytest.raises(ScenarioError, match="channels.window.shifts"):
+        load_scenario(TINY, [
+            "channels.window.mode=specialised", "channels.window.specialised_windows.health=1",
+            'channels.window.shifts=[{days: [mon], staff: 1}]',
+        ])
+
+
 def test_seats_may_be_zero_when_shifts_staff_the_line() -> None:
     s = load_scenario(TINY, ["channels.hotline.seats=0",
                              'channels.hotline.shifts=[{days: [mon], staff: 1}]'])
@@ -98,6 +106,7 @@ def test_staff_hours_and_cost_follow_the_roster_arithmetic_exactly() -> None:
         *base,
         'channels.hotline.shifts=[{days: [mon], hours: ["08:00-20:00"], staff: 3}]',
         'departments.health.shifts=[{days: [sat, sun], hours: ["09:00-13:00"], staff: 2}]',
+        'channels.window.shifts=[{days: [mon], hours: ["09:00-17:00"], staff: 2}]',
     ]), seed=3)
     assert plain["staff_hours_by_role"]["hotline"] == 2 * 24 * 14
     assert more["staff_hours_by_role"]["hotline"] == 2 * 24 * 14 + 3 * 12 * 2
@@ -105,7 +114,13 @@ def test_staff_hours_and_cost_follow_the_roster_arithmetic_exactly() -> None:
     assert more["staff_hours_by_role"]["department"] == (
         plain["staff_hours_by_role"]["department"] + extra_dept
     )
-    assert more["staff_hours"] == pytest.approx(plain["staff_hours"] + 72 + extra_dept)
+    extra_window = 2 * 8 * 2  # two clerks, eight hours, two Mondays, one hall
+    assert more["staff_hours_by_role"]["window"] == (
+        plain["staff_hours_by_role"]["window"] + extra_window
+    )
+    assert more["staff_hours"] == pytest.approx(
+        plain["staff_hours"] + 72 + extra_dept + extra_window
+    )
     for k in (plain, more):
         hours = k["staff_hours_by_role"]
         cost = 10 * hours["hotline"] + 20 * hours["department"]

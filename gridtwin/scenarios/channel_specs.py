@@ -97,6 +97,9 @@ class WindowsSpec(StrictModel):
     """Service halls, placed at street centres (the first ones get one each)."""
     windows_per_hall: int = Field(default=4, ge=1, le=1000)
     """Comprehensive windows per hall."""
+    shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
+    """Comprehensive mode: extra windows (clerks) in each street hall on listed weekdays and
+    hours (a weekly roster beside ``windows_per_hall`` on the hall's ``calendar``)."""
     specialised_windows: dict[Identifier, Annotated[int, Field(ge=0, le=1000)]] = Field(
         default_factory=dict
     )

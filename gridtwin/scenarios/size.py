@@ -201,6 +201,7 @@ def _servers(s: Scenario) -> float:
         windows += centre.windows + sum(centre.specialised_windows.values())
     staff = sum(d.staff + sum(sh.staff for sh in d.shifts) for d in s.departments.values())
     staff += sum(sh.staff for sh in (*ch.hotline.shifts, *ch.consultation.shifts))
+    staff += ch.window.halls * sum(sh.staff for sh in ch.window.shifts)
     staff += sum(r.hotline + sum(r.departments.values()) for r in s.staffing.surge_rosters)
     if s.policies.accountability.rework:
         staff += s.policies.accountability.rework_staff * len(s.departments)

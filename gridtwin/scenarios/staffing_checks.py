@@ -22,6 +22,10 @@ def check_staffing(s: Scenario, add: Callable[[str, Any, str], None]) -> None:
                 typhoon.case_type,
                 f"is not an urban event type; allowed: {', '.join(events) or '(none)'}",
             )
+    window = s.channels.window
+    if window.shifts and window.mode != "comprehensive":
+        add("channels.window.shifts", len(window.shifts),
+            "adds comprehensive windows: needs channels.window.mode comprehensive")
     for i, roster in enumerate(s.staffing.surge_rosters):
         base = f"staffing.surge_rosters[{i}]"
         for dept in roster.departments:
