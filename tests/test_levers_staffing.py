@@ -207,6 +207,24 @@ def test_typhoon_events_fall_in_low_lying_cells_and_raise_alarms() -> None:
                                      events_per_day=1, low_lying=("atlantis",)))
 
 
+def test_a_geojson_city_flags_its_low_lying_communities(tmp_path: Path) -> None:
+    from gridtwin.scenarios.schema import City
+    from gridtwin.sim.geojson import CityError
+
+    text = (Path(__file__).parent / "data" / "small_city.geojson").read_text(encoding="utf-8")
+    flagged = text.replace('"name": "Community 2",', '"name": "Community 2", "flood_risk": true,')
+    assert flagged != text
+    (tmp_path / "city.geojson").write_text(flagged, encoding="utf-8")
+    city = build_city(City(geojson="city.geojson"), base_dir=tmp_path)
+    spec = Typhoon(start_day=1, end_day=2, case_type="flooding", events_per_day=1)
+    low = low_lying_mask(city, spec)
+    assert [city.community_ids[i] for i in low.nonzero()[0]] == ["c02"]
+    bad = text.replace('"name": "Community 2",', '"name": "Community 2", "flood_risk": "yes",')
+    (tmp_path / "bad.geojson").write_text(bad, encoding="utf-8")
+    with pytest.raises(CityError, match=r"properties\.flood_risk"):
+        build_city(City(geojson="bad.geojson"), base_dir=tmp_path)
+
+
 # ------------------------------------------------------------------------ vertical levels
 LEVELS = (*SHORT, "policies.levels.crossings=2", "policies.platforms=2")
 

@@ -184,10 +184,11 @@ class Typhoon(StrictModel):
     events_per_day: float = Field(ge=0, le=100_000)
     """Extra events of that type per day of the typhoon, in all."""
     low_lying_share: Share = 0.2
-    """Synthetic city: share of communities that lie low (the southernmost ones, as along a
-    river)."""
+    """Share of communities that lie low (the southernmost ones, as along a river), when
+    neither ``low_lying`` nor the city's ``flood_risk`` properties say which."""
     low_lying: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
-    """Community ids that lie low (replaces ``low_lying_share``; use with a GeoJSON city)."""
+    """Community ids that lie low (replaces the rest). A GeoJSON city may instead flag its
+    low-lying communities with the feature property ``flood_risk: true``."""
     concentration: Share = 0.9
     """Share of the flood events in low-lying communities (the rest anywhere)."""
     alarms: bool = True

@@ -38,10 +38,14 @@ __all__ = ["TyphoonSurge", "low_lying_mask"]
 def low_lying_mask(city: CityGrid, spec: Typhoon) -> np.ndarray:
     """Which communities lie low (bool per community).
 
+    The communities listed in ``low_lying``; else those a GeoJSON city flags with the
+    property ``flood_risk: true``; else the southernmost ``low_lying_share`` of them.
+
     Raises:
         ValueError: If a listed id is not a community of the city.
     """
     n = city.n_communities
+    flagged = [city.graph.nodes[c].get("flood_risk", False) for c in city.community_ids]
     if spec.low_lying:
         index = {cid: i for i, cid in enumerate(city.community_ids)}
         unknown = [c for c in spec.low_lying if c not in index]
@@ -52,6 +56,8 @@ def low_lying_mask(city: CityGrid, spec: Typhoon) -> np.ndarray:
         mask = np.zeros(n, dtype=bool)
         mask[[index[c] for c in spec.low_lying]] = True
         return mask
+    if any(flagged):  # a GeoJSON city's flood_risk properties
+        return np.array(flagged, dtype=bool)
     k = int(round(spec.low_lying_share * n))
     order = np.lexsort((np.arange(n), city.community_xy[:, 1]))  # south first, ties by index
     mask = np.zeros(n, dtype=bool)
