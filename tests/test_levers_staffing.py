@@ -166,10 +166,10 @@ def test_a_backlog_switches_the_surge_roster_on_and_its_hours_are_paid() -> None
 def test_more_seats_on_monday_cut_monday_hotline_waits() -> None:
     base = (*SHORT, "channels.hotline.seats=1")
     monday = paired("street", base, (MONDAY_SHIFT,),
-                    lambda k: k["hotline_mean_wait_s_by_weekday"]["mon"], range(1, 7))
+                    lambda k: k["hotline_mean_wait_by_weekday_s"]["mon"], range(1, 7))
     assert monday.high < 0, monday
     tuesday = paired("street", base, (MONDAY_SHIFT,),
-                     lambda k: k["hotline_mean_wait_s_by_weekday"]["tue"], range(1, 7))
+                     lambda k: k["hotline_mean_wait_by_weekday_s"]["tue"], range(1, 7))
     assert abs(tuesday.mean) < abs(monday.mean) / 5, (monday, tuesday)
     hours = paired("street", base, (MONDAY_SHIFT,),
                    lambda k: k["staff_hours_by_role"]["hotline"], range(1, 7))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["LEVER_KPI_NAMES", "lever_kpis"]
 
 LEVER_KPI_NAMES = (
-    "hotline_mean_wait_s_by_weekday",
+    "hotline_mean_wait_by_weekday_s",
     "staff_hours",
     "staff_hours_by_role",
     "staff_cost",
@@ -133,7 +133,7 @@ def lever_kpis(
             t_clear = _round(max(0.0, float(np.quantile(closed_at, 0.95)) - typhoon.end) / 60.0)
 
     return {
-        "hotline_mean_wait_s_by_weekday": by_weekday,
+        "hotline_mean_wait_by_weekday_s": by_weekday,
         "staff_hours": _round(staff_hours),
         "staff_hours_by_role": hours,
         "staff_cost": _round(cost),
