@@ -21,12 +21,14 @@ import mesa
 import numpy as np
 import simpy
 
+from gridtwin.agents.accountability import accountability_for
 from gridtwin.agents.channels import CHANNEL_ORDER, Channel
 from gridtwin.agents.channels import channel_classes as channel_classes_registry
 from gridtwin.agents.departments import DepartmentAgent
 from gridtwin.agents.experience import ExperienceModel
 from gridtwin.agents.population import Population, build_population
 from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
+from gridtwin.agents.rosters import SurgeRosters
 from gridtwin.agents.sensors import SensorNetwork
 from gridtwin.agents.workers import GridWorker
 from gridtwin.scenarios.schema import (
@@ -47,8 +49,10 @@ from gridtwin.sim.city import CityGrid, build_city
 from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.errors import ConservationError
 from gridtwin.sim.eventlog import CaseTable, EventLog
+from gridtwin.sim.levels import handovers_for
 from gridtwin.sim.lifecycle import event_case, need_case
 from gridtwin.sim.rng import Streams
+from gridtwin.sim.typhoon import typhoon_for
 
 __all__ = ["CaseTypeInfo", "GovernanceModel"]
 
@@ -189,6 +193,8 @@ class GovernanceModel(mesa.Model):
                 info.bundle = tuple(by_id[part] for part in ct.bundle_of)
         self.workers = self._build_workers()
         self.arrivals = self._build_arrivals()
+        self.surges = SurgeRosters(self) if scenario.staffing.surge_rosters else None
+        self.typhoon = typhoon_for(self, scenario.services.typhoon)
         self.env.process(self._source())
 
     # ------------------------------------------------------------------------------ building
@@ -239,7 +245,9 @@ class GovernanceModel(mesa.Model):
         self.whistle = pol.whistle
         self.whistle_delay = Quantile(pol.whistle_min)
         self.joint_dispatch = pol.joint_dispatch
-        self._extra_platforms = pol.platforms - 1
+        self._extra_platforms = 0 if pol.levels.integrated else pol.platforms - 1
+        self.handover = handovers_for(self, pol.levels)
+        self.accountability = accountability_for(self, pol.accountability)
         self._entry = Quantile(pol.entry_min)
         self.one_thing = pol.one_thing
 
@@ -444,9 +452,13 @@ class GovernanceModel(mesa.Model):
         self.record(case.id, TERMINAL_STAGE[outcome], case.channel, case.department, now, now)
         rating, satisfied, complaint = -1, -1, False
         agent = case.agent
+        acc = self.accountability
         if agent is not None:
-            verdict = self.experience.judge(case, self.types[case.type_index], outcome, now)
+            seen = outcome if acc is None else acc.seen(case, outcome)
+            verdict = self.experience.judge(case, self.types[case.type_index], seen, now)
             rating, satisfied, complaint = verdict.rating, verdict.satisfied, verdict.complaint
+            if acc is not None:
+                acc.reviewed(case, outcome, rating)
             self.experience.learn(case, satisfied)
             self.residents.release(agent)
             case.agent = None

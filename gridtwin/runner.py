@@ -39,6 +39,7 @@ from gridtwin.sim.cases import Outcome
 from gridtwin.sim.cells import cell_figures
 from gridtwin.sim.eventlog import dictionary_column, events_table
 from gridtwin.sim.kpis import KpiInputs, compute_kpis
+from gridtwin.sim.lever_kpis import lever_kpis
 from gridtwin.sim.timeseries import hourly_series
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run", "simulate"]
@@ -194,6 +195,9 @@ def _kpis(
             department_ids=model.department_ids,
             department_staff=[d.spec.staff for d in model.departments],
             department_calendars=[d.calendar for d in model.departments],
+            department_capacity_min=[
+                d.pool.capacity_minutes(model.warmup, model.horizon) for d in model.departments
+            ],
             warmup=model.warmup,
             horizon=model.horizon,
             response_limit_min=s.policies.response_limit_h * 60.0,
@@ -203,6 +207,7 @@ def _kpis(
     )
     return {
         **figures,
+        **lever_kpis(model, cases, events, int(figures["cases_resolved"])),  # type: ignore[call-overload]
         "seed": model.seed_value,
         "scenario_sha256": scenario_sha256(s),
         "gridtwin_version": gridtwin.__version__,
@@ -265,7 +270,10 @@ def run(
     events = model.log.arrays()
     kpis = _kpis(model, cases, events, wall)
     n_min = int(np.ceil(model.horizon / 60)) * 60
-    dept_cap = [d.spec.staff * d.calendar.minute_mask(n_min) for d in model.departments]
+    dept_cap = [
+        np.sum([n * cal.minute_mask(n_min) for n, cal in d.pool.groups()], axis=0)
+        for d in model.departments
+    ]
     hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
     hot_cap = None
     if hotline is not None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import Department
 from gridtwin.sim.cases import Case, Stage
 from gridtwin.sim.servers import ServerPool
@@ -36,7 +37,8 @@ class DepartmentAgent(mesa.Agent):
         self.dept_id = dept_id
         self.spec = spec
         self.calendar = spec.calendar.build()
-        self.pool = ServerPool(dept_id, [(spec.staff, self.calendar)], pause_off_shift=True)
+        groups = [(spec.staff, self.calendar), *shift_groups(spec.shifts)]
+        self.pool = ServerPool(dept_id, groups, pause_off_shift=True)
         self.env = model.env
         self.log = model.record
 

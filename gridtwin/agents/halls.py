@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gridtwin.agents.channels import Channel, Intake
+from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
 from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
@@ -133,6 +134,7 @@ class WindowChannel(_Place):
         self.expert = spec.expert_on_call and self.comprehensive
         self.expert_call = Quantile(spec.expert_call_min)
         n_street = len(sites) - (centre is not None)
+        shifts = shift_groups(spec.shifts)  # extra comprehensive windows in each street hall
 
         def windows(site: int, dept: str | None) -> int:
             if site < n_street:
@@ -156,7 +158,11 @@ class WindowChannel(_Place):
             if not at:
                 continue
             pools = [
-                ServerPool(f"window/{i}/{dept or 'all'}", [(windows(i, dept), cal)]) for i in at
+                ServerPool(
+                    f"window/{i}/{dept or 'all'}",
+                    [(windows(i, dept), cal), *(shifts if dept is None and i < n_street else ())],
+                )
+                for i in at
             ]
             dist, nearest = city.distances_from(sites[at])
             code = -1 if dept is None else model.department_index[dept]

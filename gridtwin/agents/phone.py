@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridtwin.agents.channels import Channel, Intake
+from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
@@ -28,7 +29,7 @@ class Hotline(Channel):
 
     def __init__(self, model: GovernanceModel, spec: HotlineSpec) -> None:
         super().__init__(model, spec)
-        seats = roster_groups(spec.seats_by_hour())
+        seats = roster_groups(spec.seats_by_hour()) + shift_groups(spec.shifts)
         self.pool = ServerPool(self.kind.value, seats, pause_off_shift=False)
         self.talk = Quantile(spec.talk_time_s, 1 / 60)
         self.patience = Quantile(spec.patience_s, model.config.behaviour.patience_scale / 60)

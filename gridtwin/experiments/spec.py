@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from gridtwin.sim.distributions import Distribution
+from gridtwin.sim.lever_kpis import LEVER_KPI_NAMES
 
 __all__ = [
     "KPI_NAMES",
@@ -92,6 +93,7 @@ KPI_NAMES = (
     "hidden_needs_found_share",
     "mean_time_to_discover_h",
     "kpis_by_case_type",
+    *LEVER_KPI_NAMES,
     "events_processed",
 )
 """Top-level KPI names an outcome may name (nested ones with dots:

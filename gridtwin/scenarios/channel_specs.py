@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gridtwin.scenarios.base import CalendarSpec, ChannelKind, Identifier, Share, StrictModel
+from gridtwin.scenarios.staffing_schema import Shift
 from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 __all__ = [
@@ -31,6 +32,8 @@ class HotlineSpec(StrictModel):
     seats: Seats | tuple[Seats, ...] = 10
     """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day
     (each at most 10,000; Beijing's 12345 has 600-700 on duty at peak)."""
+    shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
+    """Extra seats on listed weekdays and hours (a weekly roster beside ``seats``)."""
     talk_time_s: Distribution = LogNormal(mean=150, sd=90)
     patience_s: Distribution = Exponential(mean=180)
     retry_probability: Share = 0.5
@@ -41,12 +44,15 @@ class HotlineSpec(StrictModel):
     @field_validator("seats")
     @classmethod
     def _seats(cls, v: int | tuple[int, ...]) -> int | tuple[int, ...]:
-        values = (v,) if isinstance(v, int) else v
         if not isinstance(v, int) and len(v) != 24:
             raise ValueError(f"needs 1 or 24 values (one per hour of day), got {len(v)}")
-        if max(values) == 0:
-            raise ValueError("needs at least one seat in some hour")
         return v
+
+    @model_validator(mode="after")
+    def _some_seat(self) -> HotlineSpec:
+        if max(self.seats_by_hour()) == 0 and not self.shifts:
+            raise ValueError("seats: needs at least one seat in some hour (or shifts)")
+        return self
 
     def seats_by_hour(self) -> tuple[int, ...]:
         """24 seat counts."""
@@ -91,6 +97,9 @@ class WindowsSpec(StrictModel):
     """Service halls, placed at street centres (the first ones get one each)."""
     windows_per_hall: int = Field(default=4, ge=1, le=1000)
     """Comprehensive windows per hall."""
+    shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
+    """Comprehensive mode: extra windows (clerks) in each street hall on listed weekdays and
+    hours (a weekly roster beside ``windows_per_hall`` on the hall's ``calendar``)."""
     specialised_windows: dict[Identifier, Annotated[int, Field(ge=0, le=1000)]] = Field(
         default_factory=dict
     )

@@ -26,6 +26,7 @@ from gridtwin.scenarios.schema import (
     Scenario,
     UrbanEvent,
 )
+from gridtwin.scenarios.staffing_checks import check_staffing
 from gridtwin.sim.geojson import check_cells
 
 __all__ = ["Problem", "cross_check", "geojson_problems"]
@@ -196,6 +197,7 @@ def cross_check(s: Scenario) -> list[Problem]:
             {},
             "needs at least one department with windows in specialised mode",
         )
+    check_staffing(s, add)
     if s.city.synthetic is not None:
         missing = [g.value for g in AgeGroup if g not in s.population.age_groups]
         if missing:

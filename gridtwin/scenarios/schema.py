@@ -41,6 +41,13 @@ from gridtwin.scenarios.channel_specs import (
     SensorsSpec,
     WindowsSpec,
 )
+from gridtwin.scenarios.staffing_schema import (
+    Accountability,
+    Levels,
+    Shift,
+    Staffing,
+    Typhoon,
+)
 from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 MAX_SCALE = 10.0
@@ -270,6 +277,8 @@ class Services(StrictModel):
     demand_scale: float = Field(default=1.0, gt=0, le=MAX_SCALE, allow_inf_nan=False)
     """Every arrival rate multiplied by this factor (an uncertainty: more or less demand in
     every case type, cell and hour alike). At most :data:`MAX_SCALE`."""
+    typhoon: Typhoon | None = None
+    """A typhoon or flood: a burst of flood events in low-lying communities (off: None)."""
 
 
 class Surge(StrictModel):
@@ -294,6 +303,8 @@ class Department(StrictModel):
     name: str = ""
     staff: int = Field(ge=1, le=100_000)
     calendar: CalendarSpec = CalendarSpec()
+    shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
+    """Extra staff on listed weekdays and hours, beside ``staff`` on ``calendar``."""
 
 
 # ----------------------------------------------------------------------------------- policies
@@ -356,6 +367,10 @@ class Policies(StrictModel):
     """Separate platforms a department must enter each case into (duplicate entry)."""
     entry_min: Distribution = Fixed(value=10)
     """Staff minutes to enter a case into one more platform ("machines adding people")."""
+    levels: Levels = Levels()
+    """Vertical levels a work order crosses, and whether their platforms are integrated."""
+    accountability: Accountability = Accountability()
+    """Rework after bad reviews, and the pressure of the three rates."""
 
 
 # ---------------------------------------------------------------------------------- behaviour
@@ -477,6 +492,7 @@ class Scenario(StrictModel):
     channels: Channels = Channels()
     policies: Policies = Policies()
     behaviour: Behaviour = Behaviour()
+    staffing: Staffing = Staffing()
     run: Run = Run()
 
     def case_type(self, type_id: str) -> AdminItem | UrbanEvent | HiddenNeed | Inquiry:

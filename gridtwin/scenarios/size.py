@@ -145,12 +145,15 @@ def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
         and window.expert_on_call
         and window.front_desk_authority < 1.0
     )
+    levels = s.policies.levels
+    handovers = 0.0 if levels.integrated else levels.crossings * (1 + levels.stall_probability)
     extra = total = 0.0
     for ct in s.services.case_types:
         if isinstance(ct, UrbanEvent):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_km2_year * area_km2
             misroute = (1 - accuracy) * (1 - ct.clarity)
             extra += rate * EVENTS_PER_BOUNCE * _expected_bounces(misroute, max_bounces)
+            extra += rate * handovers  # one timeout per hand-over and per stall
         elif isinstance(ct, AdminItem):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_firm_year * pop.firms
             if expert:
@@ -179,7 +182,12 @@ def expected_cases(s: Scenario, area_km2: float) -> float:
         else:
             rate = ct.rate_per_resident_year * residents
         per_year += rate * _surge_factor(s, ct.id)
-    return per_year * s.services.demand_scale * s.run.horizon_days / DAYS_PER_YEAR
+    days = per_year * s.run.horizon_days / DAYS_PER_YEAR
+    typhoon = s.services.typhoon
+    if typhoon is not None:  # the flood burst, within the horizon
+        overlap = max(0.0, min(typhoon.end_day, s.run.horizon_days) - typhoon.start_day)
+        days += typhoon.events_per_day * overlap
+    return days * s.services.demand_scale
 
 
 def _servers(s: Scenario) -> float:
@@ -191,7 +199,12 @@ def _servers(s: Scenario) -> float:
     centre = ch.window.district_centre
     if centre is not None:
         windows += centre.windows + sum(centre.specialised_windows.values())
-    staff = sum(d.staff for d in s.departments.values())
+    staff = sum(d.staff + sum(sh.staff for sh in d.shifts) for d in s.departments.values())
+    staff += sum(sh.staff for sh in (*ch.hotline.shifts, *ch.consultation.shifts))
+    staff += ch.window.halls * sum(sh.staff for sh in ch.window.shifts)
+    staff += sum(r.hotline + sum(r.departments.values()) for r in s.staffing.surge_rosters)
+    if s.policies.accountability.rework:
+        staff += s.policies.accountability.rework_staff * len(s.departments)
     return float(seats + windows + ch.kiosk.terminals + staff)
 
 

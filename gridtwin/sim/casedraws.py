@@ -57,6 +57,12 @@ class Draw(IntEnum):
     BOUNCE_LAG = 31
     FRONT_DESK = 32
     EXPERT = 33
+    HANDOVER = 34
+    STALL = 35
+    PAPER = 36
+    FIX = 37
+    REWORK = 38
+    ALARM = 39
 
 
 _CAPACITY = {
@@ -75,6 +81,15 @@ _CAPACITY = {
     Draw.RETRY: 2,
     Draw.RETRY_DELAY: 2,
     Draw.SPREAD: 2,
+    # Purposes of levers that are off by default take no slot (their numbers are hashed, see
+    # overflow_uniform): the row of numbers drawn at arrival keeps its width, so runs without
+    # these levers keep every number they had.
+    Draw.HANDOVER: 0,
+    Draw.STALL: 0,
+    Draw.PAPER: 0,
+    Draw.FIX: 0,
+    Draw.REWORK: 0,
+    Draw.ALARM: 0,
 }
 
 

@@ -57,6 +57,10 @@ class Stage(IntEnum):
     """The street summons the responsible department (吹哨报到) after too many bounces."""
     BOUNCE_WAIT = 18
     """A misrouted order waits in the wrong department's inbox before its review."""
+    HANDOVER = 19
+    """A level (district, street, community platform) re-enters the work order it received."""
+    HANDOVER_STALLED = 20
+    """A hand-over between levels stalled until someone chased it."""
 
 
 class Outcome(IntEnum):

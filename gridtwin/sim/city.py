@@ -417,7 +417,7 @@ def _geojson(path: Path, name: str) -> CityGrid:
         main = max(getattr(c.geom, "geoms", [c.geom]), key=lambda p: p.area)
         rings.append(tuple((float(x), float(y)) for x, y, *_ in main.exterior.coords))
     dm = metres[district.id].centroid
-    return _assemble(
+    city = _assemble(
         crs,
         (
             district.id,
@@ -431,6 +431,10 @@ def _geojson(path: Path, name: str) -> CityGrid:
         pops / pops.sum(),
         rings,
     )
+    for c in cells:
+        if c.flood_risk:  # the optional property, kept as a node attribute
+            city.graph.nodes[c.id]["flood_risk"] = True
+    return city
 
 
 def build_city(spec: City, base_dir: Path | None = None) -> CityGrid:

@@ -92,6 +92,8 @@ class Cell:
     geom: BaseGeometry
     """Valid, non-empty polygon(s) in lon/lat degrees."""
     population: float
+    flood_risk: bool = False
+    """The optional ``flood_risk`` property: the cell lies low (a typhoon floods it first)."""
 
 
 def utm_crs(lon: float, lat: float) -> str:
@@ -178,6 +180,10 @@ class _Checker:
         if parent is not None and not isinstance(parent, str | int):
             self.add(f"{where}.properties.parent", f"{of} must be an id or null", parent)
             ok = False
+        flood_risk = props.get("flood_risk", False)
+        if not isinstance(flood_risk, bool):
+            self.add(f"{where}.properties.flood_risk", f"{of} must be true or false", flood_risk)
+            ok = False
         population = self._population(where, of, level, props)
         geom = self._geometry(where, of, feat.get("geometry"))
         if not ok or population is None or geom is None:
@@ -189,6 +195,7 @@ class _Checker:
             None if parent is None else str(parent),
             geom,
             population,
+            flood_risk,
         )
 
     def _population(self, where: str, of: str, level: Any, props: dict[str, Any]) -> float | None:

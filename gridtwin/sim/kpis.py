@@ -42,6 +42,9 @@ class KpiInputs:
     trust: np.ndarray | None = None
     """Mean trust per age group then over everyone, ``(hours + 1, groups + 1)``: at the start,
     then at the end of each hour."""
+    department_capacity_min: Sequence[float] = ()
+    """Per department: staff-minutes on duty after the warm-up, shifts and surge staff
+    included (empty: ``staff`` × the calendar's open minutes)."""
 
 
 def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
@@ -131,7 +134,12 @@ def compute_kpis(k: KpiInputs) -> dict[str, object]:
     ):
         sel = (ev["department"] == d) & np.isin(stage, (Stage.PROCESS, Stage.BOUNCE))
         busy = busy_minutes(ev["start"][sel], ev["end"][sel], cal, k.warmup, k.horizon)
-        util[name] = rate(busy, staff * cal.open_minutes(k.warmup, k.horizon))
+        cap = (
+            k.department_capacity_min[d]
+            if k.department_capacity_min
+            else staff * cal.open_minutes(k.warmup, k.horizon)
+        )
+        util[name] = rate(busy, cap)
 
     reported = win & (c["reported"] >= 0)
     by_age: dict[str, object] = {}

@@ -292,6 +292,8 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
         delay = m.dispatch(case.u(Draw.DISPATCH))
         m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
         yield env.timeout(delay)
+        if m.handover is not None:  # levels crossed without integrated platforms
+            yield from m.handover.cross(case)
         if first and case.u(Draw.ROUTE) < info.not_handleable:
             return Outcome.CLOSED_UNRESOLVED
         first = False
@@ -314,6 +316,12 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
             m.record(case.id, Stage.WHISTLE, -1, info.department, env.now, env.now + delay)
             yield env.timeout(delay)
             break
+    acc = m.accountability
+    if acc is not None and acc.closes_on_paper(case, info, info.department):
+        case.department = info.department
+        work = acc.paper_work(case.u(Draw.PAPER))
+        yield from m.departments[info.department].process(case, work)
+        return Outcome.RESOLVED
     yield from process(m, case, info, info.department)
     return Outcome.RESOLVED
 

@@ -86,6 +86,13 @@ class ServerPool:
         start, group = self.earliest(now)
         return start, self.commit(start, group, work)
 
+    def add_group(self, servers: int, calendar: WeeklyCalendar) -> None:
+        """Add ``servers`` more servers on ``calendar`` (a shift or a surge roster)."""
+        if servers > 0:
+            self._heaps.append([0.0] * servers)
+            self._cals.append(calendar)
+            self.servers += servers
+
     def capacity_minutes(self, a: float, b: float) -> float:
         """Server-minutes on duty in ``[a, b)``."""
         return sum(
@@ -106,7 +113,7 @@ def roster_groups(seats_by_hour: Sequence[int]) -> list[tuple[int, WeeklyCalenda
     if len(seats_by_hour) != 24:
         raise ValueError(f"a roster needs 24 hourly values, got {len(seats_by_hour)}")
     groups: dict[tuple[int, ...], int] = {}
-    for i in range(max(seats_by_hour)):
+    for i in range(max(seats_by_hour, default=0)):
         hours = tuple(h for h in range(24) if seats_by_hour[h] > i)
         groups[hours] = groups.get(hours, 0) + 1
     out = []

@@ -210,6 +210,8 @@ _STEP_STAGE = {
     "dispatch": JourneyStage.ROUTING,
     "bounce": JourneyStage.ROUTING,
     "whistle": JourneyStage.ROUTING,
+    "handover": JourneyStage.ROUTING,
+    "handover_stalled": JourneyStage.ROUTING,
     "material_trip": JourneyStage.MATERIALS,
     "material_fetch": JourneyStage.MATERIALS,
     "process_wait": JourneyStage.PROCESSING,
