@@ -203,6 +203,7 @@ def _kpis(
     )
     return {
         **figures,
+        **model.levers.kpis(cases),
         "seed": model.seed_value,
         "scenario_sha256": scenario_sha256(s),
         "gridtwin_version": gridtwin.__version__,

@@ -41,6 +41,7 @@ from gridtwin.scenarios.channel_specs import (
     SensorsSpec,
     WindowsSpec,
 )
+from gridtwin.scenarios.discovery_schema import Privacy, Relief
 from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 MAX_SCALE = 10.0
@@ -356,6 +357,10 @@ class Policies(StrictModel):
     """Separate platforms a department must enter each case into (duplicate entry)."""
     entry_min: Distribution = Fixed(value=10)
     """Staff minutes to enter a case into one more platform ("machines adding people")."""
+    relief: Relief = Relief()
+    """Proactive relief (精准救助): hardship found from shared data (off)."""
+    privacy: Privacy = Privacy()
+    """How much personal data sensing collects, and its cost in trust (level 0: none)."""
 
 
 # ---------------------------------------------------------------------------------- behaviour

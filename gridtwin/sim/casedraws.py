@@ -57,6 +57,16 @@ class Draw(IntEnum):
     BOUNCE_LAG = 31
     FRONT_DESK = 32
     EXPERT = 33
+    ASSIST = 34
+    VISIT = 35
+    PHOTO = 36
+    CAMERA = 37
+    APPS = 38
+
+
+_HASHED_ONLY = (Draw.ASSIST, Draw.VISIT, Draw.PHOTO, Draw.CAMERA, Draw.APPS)
+"""Purposes of the optional levers: no slots in the row (so a case's row, and every number
+drawn before these purposes existed, stays as it was); all their numbers are hashed."""
 
 
 _CAPACITY = {
@@ -75,6 +85,7 @@ _CAPACITY = {
     Draw.RETRY: 2,
     Draw.RETRY_DELAY: 2,
     Draw.SPREAD: 2,
+    **dict.fromkeys(_HASHED_ONLY, 0),
 }
 
 
