@@ -136,7 +136,10 @@ class Levers:
         relief_type = next((t.index for t in m.types if t.id == wanted), -1)
         needy = win & (cases["type_index"] == relief_type)
         found = needy & reported
-        delay = (cases["reported"][found] - cases["arise"][found]) / MINUTES_PER_DAY
+        # Until found, or until the end of the run for a need nobody found (a restricted mean:
+        # finding more needs can only lower it, never raise it by adding late finds).
+        until = np.where(found, cases["reported"], m.horizon)[needy]
+        delay = (until - cases["arise"][needy]) / MINUTES_PER_DAY
         relief = self.relief
         return {
             "assisted_cases": self.assist.cases if self.assist is not None else 0,

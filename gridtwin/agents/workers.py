@@ -125,8 +125,9 @@ class GridWorker(mesa.Agent):
             self._next = (i + 1) % len(self.route)
             board = model.levers.tasks
             if board is not None and board.queues[self.grid]:
+                task = board.queues[self.grid].popleft()  # taken now: no other worker takes it
                 yield env.timeout(busy)
-                yield from self._call_out(board.queues[self.grid].popleft(), c)
+                yield from self._call_out(task, c)
                 busy = 0.0
             yield env.timeout(busy + self._travel[i])
 
