@@ -26,6 +26,7 @@ from gridtwin.agents.channels import CHANNEL_ORDER, Channel
 from gridtwin.agents.channels import channel_classes as channel_classes_registry
 from gridtwin.agents.departments import DepartmentAgent
 from gridtwin.agents.experience import ExperienceModel
+from gridtwin.agents.levers import Levers
 from gridtwin.agents.population import Population, build_population
 from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
 from gridtwin.agents.rosters import SurgeRosters
@@ -196,6 +197,8 @@ class GovernanceModel(mesa.Model):
         self.surges = SurgeRosters(self) if scenario.staffing.surge_rosters else None
         self.typhoon = typhoon_for(self, scenario.services.typhoon)
         self.env.process(self._source())
+        self.levers = Levers(self)
+        """The channel, discovery, relief and privacy levers the scenario turns on."""
 
     # ------------------------------------------------------------------------------ building
     def _build_channels(self, classes: Mapping[ChannelKind, type[Channel]]) -> None:
@@ -213,7 +216,8 @@ class GovernanceModel(mesa.Model):
         self.choice = ChoiceModel(self.config.behaviour, distances)
         self.patrol_on = sc.patrol.enabled and sc.patrol.workers_per_grid > 0
         photo = self.channels.get(self.channel_code[ChannelKind.PHOTO])
-        self._photo_boost = sc.photo.report_boost if photo is not None else 0.0
+        boost = photo is not None and not sc.photo.uptake.enabled  # else: the uptake model
+        self._photo_boost = sc.photo.report_boost if boost else 0.0
 
     def _build_policies(self) -> None:
         s = self.config

@@ -208,6 +208,7 @@ def _kpis(
     return {
         **figures,
         **lever_kpis(model, cases, events, int(figures["cases_resolved"])),  # type: ignore[call-overload]
+        **model.levers.kpis(cases),
         "seed": model.seed_value,
         "scenario_sha256": scenario_sha256(s),
         "gridtwin_version": gridtwin.__version__,

@@ -21,6 +21,7 @@ from gridtwin.sim.cases import Case, Stage
 from gridtwin.sim.distributions import Quantile
 
 if TYPE_CHECKING:
+    from gridtwin.agents.assisted import AssistedIntake
     from gridtwin.model import CaseTypeInfo, GovernanceModel
 
 __all__ = ["CHANNEL_CLASSES", "CHANNEL_ORDER", "Channel", "OnlineChannel", "PhotoChannel"]
@@ -72,10 +73,14 @@ class OnlineChannel(Channel):
     """Online portal and apps (一网通办): no queue, but submissions can fail.
 
     The failure probability grows as digital literacy falls and with every extra app a resident
-    has to pick from (app sprawl).
+    has to pick from (app sprawl); a unified portal has no sprawl and may have its own base
+    failure. With assisted service (:attr:`assist`) a helper applies for residents who
+    cannot.
     """
 
     kind = ChannelKind.PORTAL
+    assist: AssistedIntake | None = None
+    """Assisted digital service, when the scenario turns it on (set by the model's levers)."""
 
     def __init__(self, model: GovernanceModel, spec: Any) -> None:
         super().__init__(model, spec)
@@ -86,6 +91,10 @@ class OnlineChannel(Channel):
     @staticmethod
     def _failure_terms(model: GovernanceModel, spec: Any) -> tuple[float, float, float]:
         """Base failure, added failure at literacy 0, added failure for app sprawl."""
+        unified = spec.unified
+        if unified.enabled:
+            base = spec.base_failure if unified.base_failure is None else unified.base_failure
+            return base, spec.literacy_failure, 0.0
         return (
             spec.base_failure,
             spec.literacy_failure,
@@ -99,6 +108,9 @@ class OnlineChannel(Channel):
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Submit online: takes ``submit_min``; fails with :meth:`failure_probability`."""
+        assist = self.assist
+        if assist is not None and assist.wants(case):
+            return (yield from assist.intake(self, case, info))
         now = self.env.now
         duration = self.submit(case.u(Draw.SUBMIT))
         literacy = self.population.literacy[case.resident] if case.resident >= 0 else 1.0

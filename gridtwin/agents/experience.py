@@ -152,6 +152,20 @@ class ExperienceModel:
             u = case.u(Draw.WORD_OF_MOUTH)
             self._heard.append((row, case.community, u, target, self._wom * rate))
 
+    def drift(self, rows: np.ndarray, factor: float) -> None:
+        """Scale the trust of ``rows`` by ``factor``: a drift towards 0 without an experience.
+
+        What residents learn of how much personal data is collected on them moves their trust
+        this way (:mod:`gridtwin.agents.privacy`); the per-group sums follow.
+        """
+        trust = self.trust
+        before = trust[rows]
+        after = before * factor
+        trust[rows] = after
+        moved = np.bincount(self._age[rows], weights=after - before, minlength=len(self.trust_sums))
+        for g, d in enumerate(moved.tolist()):
+            self.trust_sums[g] += d
+
     def tell(self) -> None:
         """Word of mouth: the experiences heard since the last call move neighbours' trust.
 

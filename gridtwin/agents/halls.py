@@ -207,9 +207,12 @@ class KioskChannel(_Place):
     def __init__(self, model: GovernanceModel, spec: KiosksSpec) -> None:
         super().__init__(model, spec)
         city = model.city
-        self._setup_sites(
-            model, place_sites(spec.sites, city.street_centres[::-1], city.n_communities)
-        )
+        if spec.site_cells:  # set by the planner
+            index = {cid: i for i, cid in enumerate(city.community_ids)}
+            sites = np.array([index[cid] for cid in spec.site_cells], dtype=np.int64)
+        else:  # placed automatically: street centres first
+            sites = place_sites(spec.sites, city.street_centres[::-1], city.n_communities)
+        self._setup_sites(model, sites)
         per_site = np.full(len(self.sites), spec.terminals // len(self.sites))
         per_site[: spec.terminals % len(self.sites)] += 1
         per_site = np.maximum(per_site, 1)

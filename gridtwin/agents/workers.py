@@ -15,6 +15,7 @@ from gridtwin.sim.distributions import BufferedSampler, Quantile
 if TYPE_CHECKING:
     from simpy.events import Event
 
+    from gridtwin.agents.tasks import Task
     from gridtwin.model import GovernanceModel
 
 __all__ = ["GridWorker", "visits_until_found"]
@@ -79,6 +80,7 @@ class GridWorker(mesa.Agent):
         speed = model.config.city.walking_speed_kmh / 60.0
         n = len(route)
         self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
+        self._speed = speed
 
     def patrol(self) -> Generator[Event, Any, None]:
         """The worker's SimPy process."""
@@ -114,9 +116,32 @@ class GridWorker(mesa.Agent):
                         if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
                             settle = self.settle(case.u(Draw.SETTLE))
                             busy += settle
+                        if model.levers.app_entry is not None:
+                            busy += model.levers.app_entry.work(case, env.now)
                         found.succeed((ChannelKind.PATROL, settle))
                     else:
                         keep.append(case)
                 pending[c] = keep
             self._next = (i + 1) % len(self.route)
+            board = model.levers.tasks
+            if board is not None and board.queues[self.grid]:
+                task = board.queues[self.grid].popleft()  # taken now: no other worker takes it
+                yield env.timeout(busy)
+                yield from self._call_out(task, c)
+                busy = 0.0
             yield env.timeout(busy + self._travel[i])
+
+    def _call_out(self, task: Task, here: int) -> Generator[Event, Any, None]:
+        """Go from community ``here`` to the task's place, do it, and come back."""
+        env = self.model.env
+        start = env.now
+        travel = self.model.city.path_km(here, task.community) / self._speed
+        self.position = task.community
+        yield env.timeout(travel + task.minutes)
+        if task.done is not None:
+            task.done(env.now)
+        self.position = here
+        yield env.timeout(travel)
+        board = self.model.levers.tasks
+        assert board is not None
+        board.account(task, start, 2 * travel + task.minutes)

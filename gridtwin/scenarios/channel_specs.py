@@ -7,6 +7,16 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from gridtwin.scenarios.base import CalendarSpec, ChannelKind, Identifier, Share, StrictModel
+from gridtwin.scenarios.discovery_schema import (
+    AssistedService,
+    CameraConfirm,
+    CellId,
+    HomeVisits,
+    PhotoUptake,
+    SensorType,
+    StaffApps,
+    UnifiedPortal,
+)
 from gridtwin.scenarios.staffing_schema import Shift
 from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
@@ -71,6 +81,12 @@ class PortalSpec(StrictModel):
     """Number of separate apps a resident must pick from ("app sprawl")."""
     sprawl_failure_per_app: Share = 0.005
     """Added failure probability per app beyond the first."""
+    assisted: AssistedService = AssistedService()
+    """Assisted digital service: staff apply on behalf of residents who cannot (off)."""
+    staff_apps: StaffApps = StaffApps()
+    """Separate apps on staff phones: duplicate entry per case (1: none)."""
+    unified: UnifiedPortal = UnifiedPortal()
+    """One portal replacing the separate apps (off)."""
 
 
 class DistrictCentreSpec(StrictModel):
@@ -132,6 +148,9 @@ class KiosksSpec(StrictModel):
     """Admin items a kiosk can do."""
     service_min: Distribution = LogNormal(mean=8, sd=4)
     calendar: CalendarSpec = CalendarSpec(always=True)
+    site_cells: tuple[CellId, ...] = Field(default=(), max_length=10_000)
+    """Communities (cell ids) where the kiosk sites stand, replacing ``sites`` (empty: placed
+    automatically, street centres first)."""
 
 
 class PatrolSpec(StrictModel):
@@ -149,6 +168,8 @@ class PatrolSpec(StrictModel):
     visit_detect_probability: Share = 0.3
     """Probability of finding a hidden need in the community visited (home visits)."""
     settle_min: Distribution = Exponential(mean=20)
+    home_visits: HomeVisits = HomeVisits()
+    """Scheduled home visits to elderly residents living alone (off: per_month 0)."""
 
 
 class PhotoSpec(StrictModel):
@@ -158,6 +179,8 @@ class PhotoSpec(StrictModel):
     submit_min: Distribution = Fixed(value=3)
     report_boost: float = Field(default=0.2, ge=0, le=1)
     """Added report probability when the photo channel is open (it lowers the cost)."""
+    uptake: PhotoUptake = PhotoUptake()
+    """Who reports by photo, replacing ``report_boost`` when enabled (off)."""
 
 
 class SensorsSpec(StrictModel):
@@ -169,6 +192,12 @@ class SensorsSpec(StrictModel):
     water_meter_coverage: Share = 0.0
     """Share of elderly living alone with a smart water meter (水管家)."""
     detect_delay_min: Distribution = Exponential(mean=30)
+    by_type: dict[Identifier, SensorType] = Field(default_factory=dict)
+    """Sensors per urban-event type, with their own coverage, delay and false alarms."""
+    camera_confirm: CameraConfirm = CameraConfirm()
+    """Alarms checked on nearby cameras before a visit (off)."""
+    alarm_visit_min: Distribution = Exponential(mean=20)
+    """Grid-worker minutes at the scene of a false alarm, besides travel."""
 
 
 class Channels(StrictModel):

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from gridtwin.scenarios.discovery_checks import lever_problems
 from gridtwin.scenarios.schema import (
     AdminItem,
     AgeGroup,
@@ -206,6 +207,7 @@ def cross_check(s: Scenario) -> list[Problem]:
                 sorted(s.population.age_groups),
                 f"needs every age group; missing: {', '.join(missing)}",
             )
+    problems += lever_problems(s)
     return problems
 
 

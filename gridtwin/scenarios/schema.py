@@ -41,6 +41,7 @@ from gridtwin.scenarios.channel_specs import (
     SensorsSpec,
     WindowsSpec,
 )
+from gridtwin.scenarios.discovery_schema import Privacy, Relief
 from gridtwin.scenarios.staffing_schema import (
     Accountability,
     Levels,
@@ -371,6 +372,10 @@ class Policies(StrictModel):
     """Vertical levels a work order crosses, and whether their platforms are integrated."""
     accountability: Accountability = Accountability()
     """Rework after bad reviews, and the pressure of the three rates."""
+    relief: Relief = Relief()
+    """Proactive relief (精准救助): hardship found from shared data (off)."""
+    privacy: Privacy = Privacy()
+    """How much personal data sensing collects, and its cost in trust (level 0: none)."""
 
 
 # ---------------------------------------------------------------------------------- behaviour

@@ -63,6 +63,28 @@ class Draw(IntEnum):
     FIX = 37
     REWORK = 38
     ALARM = 39
+    ASSIST = 40
+    VISIT = 41
+    PHOTO = 42
+    CAMERA = 43
+    APPS = 44
+
+
+_HASHED_ONLY = (
+    Draw.HANDOVER,
+    Draw.STALL,
+    Draw.PAPER,
+    Draw.FIX,
+    Draw.REWORK,
+    Draw.ALARM,
+    Draw.ASSIST,
+    Draw.VISIT,
+    Draw.PHOTO,
+    Draw.CAMERA,
+    Draw.APPS,
+)
+"""Purposes of the optional levers: no slots in the row (so a case's row, and every number
+drawn before these purposes existed, stays as it was); all their numbers are hashed."""
 
 
 _CAPACITY = {
@@ -81,15 +103,7 @@ _CAPACITY = {
     Draw.RETRY: 2,
     Draw.RETRY_DELAY: 2,
     Draw.SPREAD: 2,
-    # Purposes of levers that are off by default take no slot (their numbers are hashed, see
-    # overflow_uniform): the row of numbers drawn at arrival keeps its width, so runs without
-    # these levers keep every number they had.
-    Draw.HANDOVER: 0,
-    Draw.STALL: 0,
-    Draw.PAPER: 0,
-    Draw.FIX: 0,
-    Draw.REWORK: 0,
-    Draw.ALARM: 0,
+    **dict.fromkeys(_HASHED_ONLY, 0),
 }
 
 

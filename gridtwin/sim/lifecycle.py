@@ -38,6 +38,7 @@ Process = Generator[Any, Any, Any]
 _PATROL = ChannelKind.PATROL
 _SENSOR = ChannelKind.SENSOR
 _RESIDENT = "resident"
+_BY_PHOTO = "resident_photo"
 _ON_SPOT_CHANNELS = (ChannelKind.WINDOW, ChannelKind.KIOSK, ChannelKind.PORTAL)
 _PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
 
@@ -144,6 +145,9 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
     yield env.timeout(case.arise - env.now)
     resident_can_report = info.discover_resident
     pending_since = case.arise
+    watch = m.levers.watch
+    if watch is not None and info.kind is CaseKind.HIDDEN and case.resident >= 0:
+        watch.add(case)  # home visits and the relief model look for it
     while True:
         found = case.found = env.event()
         when, mode = _first_known(m, case, info, resident_can_report, u_who)
@@ -155,11 +159,12 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
         mode, settle = yield found
         now = env.now
         m.record(case.id, Stage.PENDING, -1, -1, pending_since, now)
-        if mode is _RESIDENT:
+        if mode is _RESIDENT or mode is _BY_PHOTO:
             if case.resident < 0:
                 case.resident = m.population.pick(case.community, u_who)
             agent = case.agent = m.residents.attach(case.resident)
-            if (yield from contact(m, case, info)):
+            first = m.channel_code[ChannelKind.PHOTO] if mode is _BY_PHOTO else -1
+            if (yield from contact(m, case, info, first)):
                 break
             # The report failed: nobody else will call; patrol and sensors may still find it.
             m.residents.release(agent)
@@ -201,7 +206,18 @@ def _first_known(
             p = min(1.0, p * (0.5 + float(m.population.trust[row])) + m.photo_boost(info))
             if case.u(Draw.REPORT) < p:
                 best, mode = now + info.report_delay(case.u(Draw.REPORT_DELAY)), _RESIDENT
+            uptake = m.levers.photo_uptake
+            if uptake is not None:
+                delay = uptake.delay(case, info, row)
+                if delay is not None and (best is None or now + delay < best):
+                    best, mode = now + delay, _BY_PHOTO
     if info.discover_sensor:
+        alarms = m.levers.alarms
+        if alarms is not None and info.index in alarms.typed:
+            alarm = alarms.detect(case, info)
+            if alarm is not None and (best is None or now + alarm < best):
+                best, mode = now + alarm, _SENSOR
+            return best, mode
         covered = (
             m.sensors.meter[case.resident]
             if info.kind is CaseKind.HIDDEN and case.resident >= 0
@@ -209,22 +225,30 @@ def _first_known(
         )
         if covered:
             t = now + m.sensors.delay(case.u(Draw.SENSOR_DELAY))
+            if alarms is not None and info.kind is CaseKind.EVENT:
+                t += alarms.confirm(case)  # the cameras near the alarm are checked first
             if best is None or t < best:
                 best, mode = t, _SENSOR
     return best, mode
 
 
-def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
-    """Choose channels until one takes the case in; False if the resident gives up."""
+def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo, first: int = -1) -> Process:
+    """Choose channels until one takes the case in; False if the resident gives up.
+
+    ``first``: a channel code the resident tries first without choosing (a photo report).
+    """
     env = m.env
     options = list(info.channels)
     row = case.resident
     pop = m.population
     age, literacy = int(pop.age_group[row]), float(pop.literacy[row])
     while options:
-        code = m.choice.choose(
-            case.u(Draw.CHOICE), age, literacy, float(pop.trust[row]), case.community, options
-        )
+        if first >= 0:
+            code, first = first, -1
+        else:
+            code = m.choice.choose(
+                case.u(Draw.CHOICE), age, literacy, float(pop.trust[row]), case.community, options
+            )
         if case.reported < 0:
             case.reported = env.now
         if (yield from m.channels[code].intake(case, info)):
@@ -355,5 +379,12 @@ def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Pr
 
 
 def _work(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> float:
-    """Staff minutes one department spends on the case: handling plus any duplicate entry."""
-    return info.handling(case.u(Draw.HANDLING)) + m.entry_work(case)
+    """Staff minutes one department spends on the case: handling plus duplicate entry.
+
+    Duplicate entry: into extra platforms, and into extra staff apps.
+    """
+    work = info.handling(case.u(Draw.HANDLING)) + m.entry_work(case)
+    apps = m.levers.app_entry
+    if apps is not None:
+        work += apps.work(case, m.env.now)
+    return work
