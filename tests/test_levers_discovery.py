@@ -138,12 +138,6 @@ def test_more_frequent_home_visits_find_hidden_needs_sooner():
     up(monthly, weekly, "home_visits", days=21)
 
 
-def test_home_visits_are_their_own_lever_apart_from_patrol():
-    visits = ("channels.patrol.home_visits.per_month=2",)
-    up(NO_DOOR_KNOCKING, visits, "hidden_needs_found_share")
-    assert street(NO_DOOR_KNOCKING, 1)["home_visits"] == 0
-
-
 def test_photo_uptake_raises_the_photo_channel_share():
     up((), ("channels.photo.uptake.enabled=true",), "photo_report_share")
 
@@ -270,6 +264,15 @@ def test_a_call_out_takes_worker_time_from_patrol():
     assert sum(w.visits for w in with_visits.workers) < sum(w.visits for w in plain.workers)
     board = with_visits.levers.tasks
     assert board is not None and board.count[TaskKind.HOME_VISIT] > 0
+
+
+def test_call_outs_count_in_the_size_estimate():
+    from gridtwin.scenarios.size import estimate_size
+
+    plain = estimate_size(load_scenario("street"))
+    visits = estimate_size(load_scenario("street", ["channels.patrol.home_visits.per_month=1"]))
+    assert visits.events > plain.events
+    assert visits.cases == plain.cases
 
 
 def test_the_task_board_counts_only_after_the_warm_up():

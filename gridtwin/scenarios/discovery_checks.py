@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gridtwin.scenarios.checks import Problem
     from gridtwin.scenarios.schema import Scenario
 
-__all__ = ["community_ids", "lever_problems"]
+__all__ = ["community_ids", "lever_problems", "sends_call_outs"]
 
 
 def community_ids(s: Scenario) -> set[str] | None:
@@ -40,6 +40,18 @@ def community_ids(s: Scenario) -> set[str] | None:
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def sends_call_outs(s: Scenario) -> bool:
+    """Whether a lever sends grid workers on call-outs (see :mod:`gridtwin.agents.tasks`)."""
+    ch = s.channels
+    assisted = ch.portal.assisted
+    return (
+        (assisted.enabled and assisted.provider == "grid_worker")
+        or any(t.false_alarms_per_year > 0 for t in ch.sensor.by_type.values())
+        or ch.patrol.home_visits.per_month > 0
+        or s.policies.relief.enabled
+    )
 
 
 def lever_problems(s: Scenario) -> list[Problem]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from pyproj import Geod
 
 from gridtwin.scenarios.checks import Problem
+from gridtwin.scenarios.discovery_checks import sends_call_outs
 from gridtwin.scenarios.schema import AdminItem, AgeGroup, HiddenNeed, Scenario, UrbanEvent
 
 __all__ = [
@@ -220,6 +221,8 @@ def estimate_size(s: Scenario) -> SizeEstimate:
     workers = _workers(s, grids)
     per_case = EVENTS_PER_CASE + _extra_events_per_case(s, area)
     events = per_case * cases + EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
+    if sends_call_outs(s):  # at most one call-out (two timeouts) after each patrol stop
+        events += 2 * EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
     memory = (
         BASE_BYTES
         + BYTES_PER_CASE * cases
