@@ -38,8 +38,9 @@ from pydantic import (
     model_validator,
 )
 
+from gridtwin.agents.levers import LEVER_KPI_NAMES as CHANNEL_LEVER_KPIS
 from gridtwin.sim.distributions import Distribution
-from gridtwin.sim.lever_kpis import LEVER_KPI_NAMES
+from gridtwin.sim.lever_kpis import LEVER_KPI_NAMES as STAFFING_LEVER_KPIS
 
 __all__ = [
     "KPI_NAMES",
@@ -93,7 +94,8 @@ KPI_NAMES = (
     "hidden_needs_found_share",
     "mean_time_to_discover_h",
     "kpis_by_case_type",
-    *LEVER_KPI_NAMES,
+    *STAFFING_LEVER_KPIS,
+    *CHANNEL_LEVER_KPIS,
     "events_processed",
 )
 """Top-level KPI names an outcome may name (nested ones with dots:
