@@ -13,9 +13,10 @@
   log-normal, Weibull and gamma maximum-likelihood fits with right-censoring
   (:mod:`gridtwin.calibrate.survival`).
 - **Staffing.** Per department (the agency handling most of a type's requests): Little's law
-  ``L = Σ rate × peak factor × mean time to close`` work in progress (the mean restricted to the
-  log's follow-up, the area under the Kaplan–Meier curve: a heavy tail fitted beyond what was
-  observed does not inflate it), staffed by the square-root rule ``L + 3 √L + 1`` so that
+  ``L = Σ rate × mean time to close`` work in progress (the mean restricted to the log's
+  follow-up, the area under the Kaplan–Meier curve: a heavy tail fitted beyond what was
+  observed does not inflate it); its peak over the week is that of the requests in hand with
+  time-varying arrivals (M_t/G/∞: the hour-of-week rates convolved with the curve), staffed by the square-root rule ``L + 3 √L + 1`` so that
   queueing adds almost nothing to the time to close. Staff here are cases in hand at once
   (the log has no head counts).
 """
@@ -202,6 +203,15 @@ def _choose(fits: dict[str, ParametricFit]) -> ParametricFit | None:
     return min(usable, key=lambda f: f.aic) if usable else None
 
 
+def _in_service(t: TypeFit) -> np.ndarray:
+    """Expected requests in hand in each hour of the week (M_t/G/∞ with the KM curve)."""
+    area = t.km.hourly_area()
+    folded = np.zeros(168)
+    np.add.at(folded, np.arange(area.size) % 168, area)
+    lam = t.rate_per_h * t.profile_168()
+    return np.real(np.fft.ifft(np.fft.fft(lam) * np.fft.fft(folded)))
+
+
 def _asc(types: list[TypeFit]) -> dict[str, float]:
     """Channel-choice constants whose restricted logit best matches each type's mix."""
     free = [c for c in CHANNELS if c != "hotline"]
@@ -318,8 +328,7 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
     for agency, did in dept_of.items():
         mine = [t for t in types if t.department == did]
         work = sum(t.rate_per_h * t.km.restricted_mean() for t in mine)
-        peak = sum(t.rate_per_h * float(t.profile_168().max()) * t.km.restricted_mean()
-                   for t in mine)
+        peak = float(sum(_in_service(t) for t in mine).max()) if mine else 0.0
         staff = int(min(MAX_STAFF, math.ceil(peak + 3 * math.sqrt(peak)) + 1))
         members = {lbl for t in mine for lbl in t.members}
         rows = np.array([lbl in members for lbl in labels])
