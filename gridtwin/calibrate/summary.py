@@ -143,11 +143,15 @@ def statements(fit: Fit, results: dict[str, dict[str, Any]]) -> list[str]:
     for key, v in held["time_to_close"].items():
         for q in ("p50", "p90"):
             o, s = v["observed"][q], v["simulated"][q]
+            who = "all requests" if key == "all" else key
+            if (o["value"] is None) != (s["mean"] is None):
+                out.append(f"Time to close {q} of {who}: observed {_fmt(o['value'])}, the twin "
+                           f"{_fmt(s['mean'])} (one side beyond the follow-up).")
+                continue
             if o["value"] is None or s["mean"] is None:
                 continue
             ratio = s["mean"] / o["value"] if o["value"] > 0 else math.inf
             if not 0.75 <= ratio <= 1.33:
-                who = "all requests" if key == "all" else key
                 out.append(f"Time to close {q} of {who}: observed {_fmt(o['value'])}, the twin "
                            f"{_fmt(s['mean'])}: off by a factor {ratio:.2f}.")
     return out

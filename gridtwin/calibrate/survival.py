@@ -9,6 +9,7 @@ likelihood with right-censoring (scipy), each with its AIC.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,12 @@ def fit_parametric(durations: np.ndarray, observed: np.ndarray, family: str) -> 
         observed: False where the duration is censored.
         family: ``lognormal``, ``weibull`` or ``gamma``.
     """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _fit(durations, observed, family)
+
+
+def _fit(durations: np.ndarray, observed: np.ndarray, family: str) -> ParametricFit | None:
     x = np.maximum(np.asarray(durations, dtype=float), _FLOOR_H)
     e = np.asarray(observed, dtype=bool)
     if e.sum() < 2:
