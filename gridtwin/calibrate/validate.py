@@ -114,7 +114,7 @@ def _sim_quantiles(values: list[dict[str, Any]]) -> dict[str, Any]:
         finite = [x for x in v if x is not None]
         ci = mean_ci(finite)
         out[q] = {"mean": None if math.isnan(ci.mean) else ci.mean,
-                  "low": None if math.isnan(ci.low) else ci.low,
+                  "low": None if math.isnan(ci.low) else max(ci.low, 0.0),
                   "high": None if math.isnan(ci.high) else ci.high,
                   "replications_beyond_follow_up": len(v) - len(finite)}
     return out

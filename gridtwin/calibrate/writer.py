@@ -20,7 +20,7 @@ import numpy as np
 from gridtwin.calibrate.fit import CHANNELS, MAX_MINUTES, Fit, TypeFit
 from gridtwin.calibrate.survival import ParametricFit
 
-__all__ = ["GEOJSON_NAME", "handling", "scenario_data", "scenario_yaml"]
+__all__ = ["GEOJSON_NAME", "handling", "lognormal_sigma", "scenario_data", "scenario_yaml"]
 
 GEOJSON_NAME = "city.geojson"
 _TALK_S = 60.0
@@ -42,9 +42,30 @@ def handling(fit: ParametricFit | None) -> dict[str, Any]:
         shape = min(max(fit.params["shape"], 1e-4), 1e6)
         scale = min(fit.params["scale_h"] * 60.0, MAX_MINUTES / shape)
         return {"dist": "gamma", "shape": _r(shape), "scale": _r(max(scale, 1e-6))}
-    mean = min(fit.mean_h * 60.0, MAX_MINUTES)
-    sd = min(fit.sd_h * 60.0, MAX_MINUTES)
+    median = min(max(fit.median_h * 60.0, 1e-3), MAX_MINUTES / 10.0)
+    sigma = lognormal_sigma(median, fit.params["sigma"])
+    mean = median * math.exp(sigma**2 / 2.0)
+    sd = mean * math.sqrt(math.expm1(sigma**2))
     return {"dist": "lognormal", "mean": _r(max(mean, 1e-3)), "sd": _r(max(sd, 1e-3))}
+
+
+def lognormal_sigma(median: float, sigma: float) -> float:
+    """The largest log-sd up to ``sigma`` whose mean and sd stay within the engine's bound.
+
+    A heavy tail fitted beyond the log's follow-up can ask for an sd of centuries; the
+    scenario keeps the fitted median and thins the tail just enough to be expressible.
+    """
+    def fits(s: float) -> bool:
+        mean = median * math.exp(s * s / 2.0)
+        return mean <= MAX_MINUTES and mean * math.sqrt(math.expm1(s * s)) <= MAX_MINUTES
+
+    if fits(sigma):
+        return sigma
+    lo, hi = 0.0, sigma
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
 
 
 def _residents(fit: Fit) -> int:
