@@ -1,8 +1,9 @@
 """Cells for calibration: a square grid over the log's extent, or a scenario's GeoJSON cells.
 
 The grid is laid out in metres in the extent's UTM zone (pyproj) over the central 99% of the
-requests' coordinates (a stray point far away would otherwise stretch it); requests beyond it
-go to the nearest edge cell. Each request with coordinates is assigned to one cell; outputs
+requests' coordinates (a stray point far away would otherwise stretch it), its corners on a
+lattice of whole cells (so that no corner is a request's position); requests beyond it go to
+the nearest edge cell. Each request with coordinates is assigned to one cell; outputs
 carry only cells (polygons and centroids), never a request's own position.
 """
 
@@ -107,6 +108,8 @@ def grid_cells(lat: np.ndarray, lon: np.ndarray) -> CellSet:
     y0, y1 = np.quantile(y, [0.005, 0.995])
     side = max(x1 - x0, y1 - y0, MIN_SIZE_M)
     size = max(MIN_SIZE_M, math.ceil(side / MAX_SIDE / 50.0) * 50.0)
+    # corners on a lattice of whole cells in UTM metres: no corner reveals a request's position
+    x0, y0 = math.floor(x0 / size) * size, math.floor(y0 / size) * size
     nx = max(1, math.ceil((x1 - x0) / size + 1e-9))
     ny = max(1, math.ceil((y1 - y0) / size + 1e-9))
     ix = np.floor((x - x0) / size).astype(int)

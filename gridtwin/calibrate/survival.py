@@ -109,7 +109,8 @@ class ParametricFit:
                 "p90_h": self.p90_h, "median_ci_h": list(self.median_ci)}
 
 
-def _nll(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray) -> float:
+def _nll(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray,
+         w: np.ndarray | None = None) -> float:
     if family == "lognormal":
         mu, s = theta[0], math.exp(theta[1])
         lx = np.log(x)
@@ -126,7 +127,10 @@ def _nll(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray) -> float:
         a, scale = math.exp(theta[0]), math.exp(theta[1])
         logf = (a - 1.0) * np.log(x) - x / scale - special.gammaln(a) - a * math.log(scale)
         logs = np.log(np.maximum(special.gammaincc(a, x / scale), 1e-300))
-    total = float(logf[e].sum() + logs[~e].sum())
+    if w is None:
+        total = float(logf[e].sum() + logs[~e].sum())
+    else:
+        total = float((w[e] * logf[e]).sum() + (w[~e] * logs[~e]).sum())
     return -total if math.isfinite(total) else 1e300
 
 
@@ -152,8 +156,12 @@ def _fit(durations: np.ndarray, observed: np.ndarray, family: str) -> Parametric
     m, s = float(lx.mean()), max(float(lx.std()), 0.1)
     start = {"lognormal": [m, math.log(s)], "weibull": [0.0, m],
              "gamma": [0.0, m]}[family]
-    res = optimize.minimize(lambda t: _nll(family, t, x, e), np.array(start), method="Nelder-Mead",
-                            options={"xatol": 1e-4, "fatol": 1e-3, "maxiter": 2000})
+    # ties (times to the minute, closures at creation) are fitted once with their count
+    pairs, w = np.unique(np.column_stack([x, e]), axis=0, return_counts=True)
+    ux, ue, uw = pairs[:, 0], pairs[:, 1].astype(bool), w.astype(float)
+    res = optimize.minimize(lambda t: _nll(family, t, ux, ue, uw), np.array(start),
+                            method="Nelder-Mead",
+                            options={"xatol": 1e-4, "fatol": 1e-3, "maxiter": 600})
     theta = np.asarray(res.x, dtype=float)
     if family == "lognormal":
         mu, sig = float(theta[0]), float(math.exp(theta[1]))
@@ -167,24 +175,25 @@ def _fit(durations: np.ndarray, observed: np.ndarray, family: str) -> Parametric
         a, sc = float(math.exp(theta[0])), float(math.exp(theta[1]))
         dist = stats.gamma(a, scale=sc)
         params = {"shape": a, "scale_h": sc}
-    ci = _median_ci(family, theta, x, e, float(dist.median()))
+    ci = _median_ci(family, theta, ux, ue, uw, float(dist.median()))
     mean, sd = float(dist.mean()), float(dist.std())
     return ParametricFit(family, params, 2 * 2 + 2 * float(res.fun), mean, sd,
                          float(dist.median()), float(dist.ppf(0.9)), ci)
 
 
-def _median_ci(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray,
+def _median_ci(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray, w: np.ndarray,
                median: float) -> tuple[float, float]:
     """95% interval of the median from the observed information (delta method on log scale)."""
     h = 1e-4
-    f0 = _nll(family, theta, x, e)
+    f0 = _nll(family, theta, x, e, w)
     hess = np.zeros((2, 2))
     for i in range(2):
         for j in range(2):
             ti = np.eye(2)[i] * h
             tj = np.eye(2)[j] * h
-            hess[i, j] = (_nll(family, theta + ti + tj, x, e) - _nll(family, theta + ti, x, e)
-                          - _nll(family, theta + tj, x, e) + f0) / h**2
+            hess[i, j] = (_nll(family, theta + ti + tj, x, e, w)
+                          - _nll(family, theta + ti, x, e, w)
+                          - _nll(family, theta + tj, x, e, w) + f0) / h**2
     try:
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
