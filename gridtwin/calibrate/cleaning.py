@@ -92,7 +92,7 @@ class CleaningReport:
             ("nonexistent_local_times", "local time in a daylight-saving gap"),
             ("ambiguous_local_times", "local time in a repeated daylight-saving hour"),
         ]
-        out = [f"- time zone: {self.timezone or 'as written in the log'} "
+        out: list[str] = [f"- time zone: {self.timezone or 'as written in the log'} "
                f"({self.times_with_offset} times with an offset, {self.naive_times} without)"]
         for key, label in labels:
             value = getattr(self, key)
@@ -108,6 +108,6 @@ class CleaningReport:
             out.append(f"- other columns not used: {self.other_columns_dropped}")
         if self.absent_columns:
             out.append("- optional columns absent from the log: " + ", ".join(self.absent_columns))
-        for kind, shown in self.examples.items():
-            out.append(f"- examples of {kind}: " + "; ".join(shown))
+        for kind, examples in self.examples.items():
+            out.append(f"- examples of {kind}: " + "; ".join(examples))
         return out

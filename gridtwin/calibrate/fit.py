@@ -16,8 +16,9 @@
   ``L = Σ rate × mean time to close`` work in progress (the mean restricted to the log's
   follow-up, the area under the Kaplan–Meier curve: a heavy tail fitted beyond what was
   observed does not inflate it); its peak over the week is that of the requests in hand with
-  time-varying arrivals (M_t/G/∞: the hour-of-week rates convolved with the curve), staffed by the square-root rule ``L + 3 √L + 1`` so that
-  queueing adds almost nothing to the time to close. Staff here are cases in hand at once
+  time-varying arrivals (M_t/G/∞: the hour-of-week rates convolved with the curve), staffed
+  by the square-root rule ``L + 3 √L + 1`` so that queueing adds almost nothing to the time
+  to close. Staff here are cases in hand at once
   (the log has no head counts).
 """
 
@@ -328,10 +329,10 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
     for agency, did in dept_of.items():
         mine = [t for t in types if t.department == did]
         work = sum(t.rate_per_h * t.km.restricted_mean() for t in mine)
-        peak = float(sum(_in_service(t) for t in mine).max()) if mine else 0.0
+        peak = float(np.sum([_in_service(t) for t in mine], axis=0).max()) if mine else 0.0
         staff = int(min(MAX_STAFF, math.ceil(peak + 3 * math.sqrt(peak)) + 1))
-        members = {lbl for t in mine for lbl in t.members}
-        rows = np.array([lbl in members for lbl in labels])
+        handled = {lbl for t in mine for lbl in t.members}
+        rows = np.array([lbl in handled for lbl in labels])
         departments[did] = {
             "agency": agency, "staff": staff, "work_in_progress": work,
             "work_in_progress_peak": peak, "utilisation": work / staff,

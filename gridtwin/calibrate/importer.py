@@ -31,7 +31,8 @@ __all__ = ["MAX_LOG_BYTES", "RequestLog", "TimeParser", "read_log"]
 
 MAX_LOG_BYTES = 2_000_000_000
 """Largest log file read."""
-_FALLBACK_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%Y/%m/%d %H:%M:%S")
+_FALLBACK_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%Y/%m/%d %H:%M:%S")
 _TRUE = {"true", "t", "yes", "y", "1"}
 
 
@@ -213,7 +214,7 @@ def read_log(path: str | Path, mapping: Mapping, hasher: Hasher | None = None) -
 
     def get(row: dict[str, Any], key: str) -> str | None:
         column = named.get(key)
-        return _text(row.get(column), miss) if column in used else None
+        return _text(row.get(column), miss) if column is not None and column in used else None
 
     seen: set[str] = set()
     out: dict[str, list[Any]] = {k: [] for k in (
@@ -302,7 +303,8 @@ def read_log(path: str | Path, mapping: Mapping, hasher: Hasher | None = None) -
         column = named["created"]
         raise CalibrationError(
             f"{path}: no readable created time in column '{column}' "
-            f"({rep.created_unparsable} rows; e.g. {rep.examples.get('unreadable created times', ['-'])[0]})"
+            f"({rep.created_unparsable} rows; e.g. "
+            f"{rep.examples.get('unreadable created times', ['-'])[0]})"
         )
     rep.rows_kept = len(out["created"])
     created_arr = np.asarray(out["created"], dtype=float)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-
 import gridtwin
 from gridtwin.calibrate import CalibrationError
 from gridtwin.calibrate.cells import geojson_cells, grid_cells
@@ -100,8 +98,8 @@ def choose_windows(log: RequestLog, train_until: str | None, tz: str | None,
         if not start + 3600 <= until <= end - 3600:
             raise CalibrationError(
                 f"--train-until {train_until}: outside the log, which has whole hours of "
-                f"requests from {local_iso(start)} to {local_iso(end)} (local time); T must leave at "
-                "least an hour on each side"
+                f"requests from {local_iso(start)} to {local_iso(end)} (local time); T must "
+                "leave at least an hour on each side"
             )
     follow = follow_up_days * 86400.0
     return (Window("training", start, until, until + follow),
@@ -138,9 +136,13 @@ def calibrate(opts: Options, progress: Progress | None = None,
                   train.start, train.end, log.snapshot, opts.min_type_count)
     results: dict[str, dict[str, Any]] = {}
     for window in (held, train):
-        results[window.label] = compare(
-            fit, log, cells, window, opts.seed, opts.replications,
-            lambda f, w=window.label: tell(f"simulate {w.replace('_', '-')}", f))
+        stage = f"simulate {window.label.replace('_', '-')}"
+
+        def step(fraction: float, stage: str = stage) -> None:
+            tell(stage, fraction)
+
+        results[window.label] = compare(fit, log, cells, window, opts.seed, opts.replications,
+                                        step)
     name = f"calibrated_{mapping.name}".lower().replace("-", "_")
     data = scenario_data(fit, name, opts.scenario_days, opts.seed)
     provenance = [

@@ -164,7 +164,8 @@ def write_report(folder: Path, fit: Fit, cleaning: CleaningReport, cells: CellSe
                      f"[{lo:.3g}, {hi:.3g}] | {t.yearly:,.0f} | {int(np.argmax(t.hourly))} |")
     lines += ["", f"![profiles]({PLOTS[2]})", "", "## Channel mix", "",
               "| type | " + " | ".join(figures["channel_mix"]["overall"]) + " | in scenario |",
-              "| --- | " + " | ".join("---:" for _ in figures["channel_mix"]["overall"]) + " | --- |"]
+              "| --- | " + " | ".join("---:" for _ in figures["channel_mix"]["overall"])
+              + " | --- |"]
     for t in fit.types:
         lines.append(f"| {t.id} | " + " | ".join(
             f"{t.channel_counts.get(c, 0) / max(t.n, 1):.1%}"

@@ -134,7 +134,9 @@ def _nll(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray,
     return -total if math.isfinite(total) else 1e300
 
 
-def fit_parametric(durations: np.ndarray, observed: np.ndarray, family: str) -> ParametricFit | None:
+def fit_parametric(
+    durations: np.ndarray, observed: np.ndarray, family: str
+) -> ParametricFit | None:
     """Maximum-likelihood fit with right-censoring; None without two observed closures.
 
     Args:

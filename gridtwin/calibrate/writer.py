@@ -74,8 +74,9 @@ def _residents(fit: Fit) -> int:
 
 
 def _seats(fit: Fit) -> int:
-    peak = max(float((sum(t.rate_per_h * t.profile_168() * t.channel_counts.get("hotline", 0)
-                          / max(t.n, 1) for t in fit.types)).max()), 0.0)
+    calls = np.sum([t.rate_per_h * t.profile_168() * t.channel_counts.get("hotline", 0)
+                    / max(t.n, 1) for t in fit.types], axis=0)
+    peak = max(float(np.max(calls)), 0.0)
     erlangs = peak * _TALK_S / 3600.0
     return int(min(10_000, math.ceil(erlangs + 3 * math.sqrt(erlangs)) + 2))
 

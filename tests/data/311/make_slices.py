@@ -44,6 +44,8 @@ def _open311(rows: list[dict[str, str]]) -> list[dict[str, object]]:
     for r in rows:
         created = datetime.fromisoformat(r["created_date"]).astimezone(NEW_YORK)
         closed_text = r["closed_date"] if r["closed_date"] not in ("", "NA") else ""
+        closed = (datetime.fromisoformat(closed_text).astimezone(NEW_YORK).isoformat()
+                  if closed_text else "")
         out.append({
             "service_request_id": r["unique_key"],
             "status": "closed" if r["status"] == "Closed" else "open",
@@ -53,10 +55,8 @@ def _open311(rows: list[dict[str, str]]) -> list[dict[str, object]]:
             "description": r["descriptor"],
             "agency_responsible": r["agency"],
             "requested_datetime": created.isoformat(),
-            "updated_datetime": (datetime.fromisoformat(closed_text).astimezone(NEW_YORK).isoformat()
-                                 if closed_text else r["created_date"]),
-            "closed_date": (datetime.fromisoformat(closed_text).astimezone(NEW_YORK).isoformat()
-                            if closed_text else ""),
+            "updated_datetime": closed or r["created_date"],
+            "closed_date": closed,
             "source": {"PHONE": "phone", "ONLINE": "web", "MOBILE": "mobile"}.get(
                 r["open_data_channel_type"], "phone"),
             "address": r["incident_address"],
