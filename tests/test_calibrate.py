@@ -193,7 +193,7 @@ def test_median_time_to_close_matches_the_observed_one(calibrated: dict[str, Pat
     lower_median = durations[math.ceil(len(durations) / 2) - 1]
     km = fit["time_to_close_fit"][top]["kaplan_meier"]["p50"]["value"]
     assert km == pytest.approx(lower_median, abs=1e-6)
-    chosen = fit["time_to_close_fit"][top]["in_scenario"]
+    chosen = fit["time_to_close_fit"][top]["best_parametric"]
     fitted = fit["time_to_close_fit"][top]["fits"][chosen]["median_h"]
     floor = max(lower_median, 1 / 60)  # parametric fits take durations under a minute as one
     assert floor / 1.6 <= fitted <= floor * 1.6

@@ -56,7 +56,13 @@ MIN_CHANNEL_SHARE = 0.05
 MAX_STAFF = 100_000
 MAX_MINUTES = 1e7
 ENGINE_FAMILIES = ("lognormal", "gamma")
-"""The families a scenario can express (Weibull is fitted and reported only)."""
+"""The families a scenario can express as a distribution of its own (Weibull is fitted and
+reported, and may serve as the tail beyond the follow-up)."""
+CLOSE_TIME_MODES = ("km", "parametric")
+"""How a scenario expresses time to close: ``km`` (default) the Kaplan–Meier quantiles within
+the log's follow-up and the best-fitting parametric tail beyond it, as an empirical
+distribution of 200 equal-probability points; ``parametric`` the best-fitting log-normal or
+gamma distribution alone."""
 CHANNELS = tuple(c.value for c in INTAKE_CHANNELS)
 
 
@@ -97,6 +103,9 @@ class TypeFit:
     km: KaplanMeier
     fits: dict[str, ParametricFit]
     chosen: ParametricFit | None
+    """The best of the families the engine has (AIC): the ``parametric`` mode's distribution."""
+    tail: ParametricFit | None
+    """The best of all families (AIC): the ``km`` mode's tail beyond the follow-up."""
     by_agency: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -133,6 +142,8 @@ class Fit:
     type_of: dict[str, str]
     """Original type label → case type id."""
     n: int
+    close_time: str = "km"
+    """How the scenario expresses time to close (one of :data:`CLOSE_TIME_MODES`)."""
 
     def type_index(self, labels: np.ndarray) -> np.ndarray:
         """Index into :attr:`types` of each original label (unknown labels: ``other`` or -1)."""
@@ -199,8 +210,9 @@ def _fit_durations(d: np.ndarray, e: np.ndarray) -> tuple[KaplanMeier, dict[str,
     return km, fits
 
 
-def _choose(fits: dict[str, ParametricFit]) -> ParametricFit | None:
-    usable = [fits[f] for f in ENGINE_FAMILIES if f in fits and math.isfinite(fits[f].aic)]
+def _choose(fits: dict[str, ParametricFit], all_families: bool = False) -> ParametricFit | None:
+    families = tuple(fits) if all_families else ENGINE_FAMILIES
+    usable = [fits[f] for f in families if f in fits and math.isfinite(fits[f].aic)]
     return min(usable, key=lambda f: f.aic) if usable else None
 
 
@@ -250,7 +262,7 @@ def _holidays(log: RequestLog) -> list[dict[str, Any]]:
 
 def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str],
             start_local: float, end_local: float, censor_utc: float,
-            min_count: int = 30) -> Fit:
+            min_count: int = 30, close_time: str = "km") -> Fit:
     """Fit the training period.
 
     Args:
@@ -262,6 +274,7 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
         end_local: Its end (local clock).
         censor_utc: Closures after this UTC time are not known (right-censoring).
         min_count: Types with fewer requests are grouped as ``other``.
+        close_time: How the scenario will express time to close (:data:`CLOSE_TIME_MODES`).
     """
     labels = [str(t) for t in log.type]
     counts = Counter(labels)
@@ -318,11 +331,14 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
             department=dept_of[agency], agency=agency, n=n, rate_per_h=rate,
             rate_ci_per_h=(float(lo), float(hi)), hourly=hourly, weekday=b.copy(),
             channel_counts=dict(ch), channel_raw_counts=dict(raw), channels=offered, km=km,
-            fits=fits, chosen=_choose(fits), by_agency=by_agency))
+            fits=fits, chosen=_choose(fits), tail=_choose(fits, all_families=True),
+            by_agency=by_agency))
     fallback = _choose(_fit_durations(durations[usable], observed[usable])[1])
     for t in types:
         if t.chosen is None:
             t.chosen = fallback
+        if t.tail is None:
+            t.tail = fallback
     departments: dict[str, dict[str, Any]] = {}
     in_window = (log.closed >= log.created.min()) & (log.closed < censor_utc)
     hours = max(float(expo.sum()), 1e-9)
@@ -357,4 +373,4 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
         cell_counts=cell_counts, cell_weights=weights, type_cell_rates=type_cell,
         exposure=expo, start_local=start_local, end_local=end_local, censor_utc=censor_utc,
         pooled_hourly=a, observed_peak_hour=int(np.argmax(np.bincount(how % 24, minlength=24))),
-        holidays=_holidays(log), type_of=type_of, n=len(log))
+        holidays=_holidays(log), type_of=type_of, n=len(log), close_time=close_time)

@@ -48,6 +48,7 @@ class Options:
     follow_up_days: float = 14.0
     min_type_count: int = 30
     scenario_days: float = 28.0
+    close_time: str = "km"
     overwrite: bool = False
 
 
@@ -133,7 +134,7 @@ def calibrate(opts: Options, progress: Progress | None = None,
         raise CalibrationError("no request in the training period: nothing to fit")
     tell("fit", 0.0)
     fit = fit_log(log.subset(mask), cells.assigned[mask], len(cells.ids), cells.ids,
-                  train.start, train.end, log.snapshot, opts.min_type_count)
+                  train.start, train.end, log.snapshot, opts.min_type_count, opts.close_time)
     results: dict[str, dict[str, Any]] = {}
     for window in (held, train):
         stage = f"simulate {window.label.replace('_', '-')}"

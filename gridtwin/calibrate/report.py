@@ -78,7 +78,7 @@ def _ttc_plot(path: Path, fit: Fit) -> None:
                 s = stats.lognorm(p["sigma"], scale=np.exp(p["mu"])).sf(x)
             ax.plot(x, s, ls="--", color=line[0].get_color())
     ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel("hours from created (dashed: fitted distribution in the scenario)")
+    ax.set_xlabel("hours from created (dashed: best log-normal or gamma fit)")
     ax.set_ylabel("share still open")
     ax.set_title("Time to close (training period, censored)")
     ax.legend(fontsize=7)
@@ -174,11 +174,13 @@ def write_report(folder: Path, fit: Fit, cleaning: CleaningReport, cells: CellSe
         f"{k} {v:.1%}" for k, v in figures["channel_mix"]["overall_raw"].items()) + ".", "",
         "## Time to close (training period)", "",
         "| type | n (closed) | KM p50 | KM p90 | log-normal AIC | Weibull AIC | gamma AIC | in "
-        "scenario (median, p90) |", "| --- | ---: | --- | --- | ---: | ---: | ---: | --- |"]
+        "the scenario |", "| --- | ---: | --- | --- | ---: | ---: | ---: | --- |"]
     for t in fit.types:
         aic = {k: f"{v.aic:.1f}" for k, v in t.fits.items()}
         chosen = (f"{t.chosen.family} ({t.chosen.median_h:.1f} h, {t.chosen.p90_h:.1f} h)"
                   if t.chosen else "—")
+        if fit.close_time == "km" and t.km.times.size:
+            chosen = f"Kaplan–Meier, {t.tail.family if t.tail else 'no'} tail"
         lines.append(f"| {t.id} | {t.km.n} ({t.km.events}) | {_h(t.km.quantile(0.5)['value'])} | "
                      f"{_h(t.km.quantile(0.9)['value'])} | {aic.get('lognormal', '—')} | "
                      f"{aic.get('weibull', '—')} | {aic.get('gamma', '—')} | {chosen} |")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special, stats
 
-__all__ = ["KaplanMeier", "ParametricFit", "fit_parametric", "kaplan_meier"]
+__all__ = ["KaplanMeier", "ParametricFit", "fit_parametric", "kaplan_meier", "spliced_points"]
 
 _Z = 1.959963984540054
 _FLOOR_H = 1.0 / 60.0
@@ -101,6 +101,15 @@ class ParametricFit:
     median_h: float
     p90_h: float
     median_ci: tuple[float, float]
+
+    def frozen(self) -> Any:
+        """The fitted distribution as a frozen scipy distribution (hours)."""
+        p = self.params
+        if self.family == "lognormal":
+            return stats.lognorm(p["sigma"], scale=math.exp(p["mu"]))
+        if self.family == "weibull":
+            return stats.weibull_min(p["shape"], scale=p["scale_h"])
+        return stats.gamma(p["shape"], scale=p["scale_h"])
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``fit.json``."""
@@ -215,3 +224,31 @@ def _median_ci(family: str, theta: np.ndarray, x: np.ndarray, e: np.ndarray, w: 
         return (math.nan, math.nan)
     half = _Z * math.sqrt(var)
     return (median * math.exp(-half), median * math.exp(half))
+
+
+def spliced_points(km: KaplanMeier, tail: ParametricFit | None, n: int = 200) -> np.ndarray:
+    """``n`` equal-probability times (hours): Kaplan–Meier within the follow-up, the fit beyond.
+
+    Point ``i`` is the ``(i + 0.5) / n`` quantile. Where the Kaplan–Meier curve never falls
+    that low (the request would close after the log's follow-up), the quantile comes from the
+    parametric fit conditioned on being still open at the last observed closure.
+    """
+    u = (np.arange(n) + 0.5) / n
+    out = np.empty(n)
+    last_t = float(km.times[-1]) if km.times.size else 0.0
+    last_s = float(km.survival[-1]) if km.times.size else 1.0
+    for i, q in enumerate(u):
+        hit = np.nonzero(km.survival <= 1.0 - q + 1e-12)[0]
+        if hit.size:
+            out[i] = km.times[hit[0]]
+            continue
+        if tail is None or last_s <= 0:
+            out[i] = last_t
+            continue
+        dist = tail.frozen()
+        beyond = float(dist.sf(last_t)) * (1.0 - q) / last_s
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            t = float(dist.isf(beyond)) if beyond > 0 else math.inf
+        out[i] = max(t, last_t) if math.isfinite(t) else last_t
+    return out

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from gridtwin.calibrate.fit import CHANNELS, MAX_MINUTES, Fit, TypeFit
-from gridtwin.calibrate.survival import ParametricFit
+from gridtwin.calibrate.survival import ParametricFit, spliced_points
 
-__all__ = ["GEOJSON_NAME", "handling", "lognormal_sigma", "scenario_data", "scenario_yaml"]
+__all__ = ["GEOJSON_NAME", "close_time", "handling", "lognormal_sigma", "scenario_data",
+           "scenario_yaml"]
 
 GEOJSON_NAME = "city.geojson"
 _TALK_S = 60.0
@@ -32,6 +33,14 @@ def _r(x: float) -> float:
     if x == 0 or not math.isfinite(x):
         return 0.0
     return float(f"{x:.{_SIG}g}")
+
+
+def close_time(t: TypeFit, mode: str) -> dict[str, Any]:
+    """A type's ``handling_min``: spliced Kaplan–Meier points (``km``) or its parametric fit."""
+    if mode == "km" and t.km.times.size:
+        points = np.minimum(spliced_points(t.km, t.tail) * 60.0, MAX_MINUTES)
+        return {"dist": "empirical", "values": [float(f"{v:.4g}") for v in points]}
+    return handling(t.chosen)
 
 
 def handling(fit: ParametricFit | None) -> dict[str, Any]:
@@ -107,7 +116,7 @@ def scenario_data(fit: Fit, name: str, horizon_days: float, seed: int,
             "rate_per_resident_year": _r(t.yearly / residents),
             "discoverable_by": ["resident"], "report_probability": 1.0, "report_delay_h": 0,
             "channels": list(t.channels), "patrol_settle_share": 0.0, "profile": t.id,
-            "handling_min": handling(t.chosen),
+            "handling_min": close_time(t, fit.close_time),
         })
     departments = {d: {"name": v["agency"], "staff": v["staff"], "calendar": {"always": True}}
                    for d, v in fit.departments.items()}
@@ -150,8 +159,15 @@ def _type_comment(t: TypeFit, fit: Fit) -> list[str]:
     hours = float(fit.exposure.sum())
     mix = ", ".join(f"{c} {t.channel_counts.get(c, 0) / max(t.n, 1):.0%}" for c in CHANNELS)
     km50, km90 = t.km.quantile(0.5)["value"], t.km.quantile(0.9)["value"]
-    fam = t.chosen.family if t.chosen else "none"
     aics = ", ".join(f"{k} {v.aic:.1f}" for k, v in t.fits.items())
+    if fit.close_time == "km":
+        tail = t.tail.family if t.tail else "none"
+        how = (f"handling_min = the Kaplan–Meier curve as 200 equal-probability points within "
+               f"the follow-up, the {tail} ML fit (lowest AIC: {aics}) beyond it")
+    else:
+        fam = t.chosen.family if t.chosen else "none"
+        how = (f"handling_min = {fam} ML fit with censoring, lowest AIC of those the engine "
+               f"has ({aics})")
     out = [f"# {t.name}: {t.n} requests in {hours:.1f} observed hours → "
            f"{t.rate_per_h:.4g}/h (95% CI {lo:.4g}–{hi:.4g}), {t.yearly:,.0f}/yr "
            "(profile-weighted Poisson fit)"]
@@ -161,8 +177,8 @@ def _type_comment(t: TypeFit, fit: Fit) -> list[str]:
     out.append(f"#   channels counted: {mix}; department: the agency with most of its requests "
                f"({t.agency})")
     out.append(f"#   time to close: Kaplan–Meier p50 {_h(km50)}, p90 {_h(km90)} "
-               f"(censored at the snapshot); handling_min = {fam} ML fit with censoring, "
-               f"lowest AIC of those the engine has ({aics})")
+               "(censored at the snapshot)")
+    out.append(f"#   {how}")
     return out
 
 
