@@ -2,8 +2,9 @@
 
 The known scenario is run, its cases are written out as an Open311 CSV (the requests' cells
 as coordinates, the run's end as the snapshot), and ``gridtwin calibrate`` must recover the
-rates (each true rate inside its fitted 95% interval), the time-to-close medians, the
-channels, and reproduce the held-out days as a Poisson process would.
+rates (each true rate inside its fitted 95% interval), the time-to-close medians (in working
+hours for the department that keeps office hours), its working hours, the channels, and
+reproduce the held-out days as a Poisson process would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import shape
@@ -28,6 +30,8 @@ CITY = DATA / "small_city.geojson"
 RESIDENTS = 5000
 DAYS = 21
 START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday, as the engine's day 0
+ROADS_CALENDAR = {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": ["08:00-17:00"]}
+"""Roads work office hours (their handling is in working minutes); the police around the clock."""
 TRUE: dict[str, dict[str, Any]] = {
     "pothole": {"rate": 0.6, "department": "roads", "channels": ["hotline", "portal"],
                 "profile": "office", "handling": {"dist": "lognormal", "mean": 600, "sd": 300}},
@@ -48,8 +52,8 @@ def _known() -> dict[str, Any]:
         "name": "known", "city": {"name": "known", "geojson": str(CITY)},
         "population": {"residents": RESIDENTS, "age_groups": {"adult": {
             "share": 1.0, "literacy": {"a": 50, "b": 1}, "trust": {"a": 50, "b": 1}}}},
-        "departments": {d: {"staff": 100, "calendar": {"always": True}}
-                        for d in ("roads", "police")},
+        "departments": {"roads": {"staff": 100, "calendar": ROADS_CALENDAR},
+                        "police": {"staff": 100, "calendar": {"always": True}}},
         "services": {"profiles": {
             "office": {"hourly": [0.1] * 7 + [1, 2, 3, 3, 3, 2, 3, 3, 3, 2, 1] + [0.2] * 6},
             "evening": {"hourly": [2, 1.5, 1, 0.5] + [0.2] * 12 + [0.5, 1, 1.5, 2, 2.5, 3, 3, 2.5],
@@ -123,6 +127,13 @@ def test_time_to_close_medians_are_recovered(recovered: dict[str, Any]):
         assert low - slack <= true_median_h <= high + slack, (tid, low, true_median_h, high)
 
 
+def test_working_hours_are_recovered_from_the_closures(recovered: dict[str, Any]):
+    staffing = recovered["staffing"]
+    assert staffing["roads"]["calendar"] == ROADS_CALENDAR
+    assert staffing["police"]["calendar"] == {"always": True}
+    assert recovered["time_to_close_fit"]["tree"]["basis"].startswith("working hours")
+
+
 def test_channels_and_departments_are_recovered(recovered: dict[str, Any]):
     mix = recovered["channel_mix"]["by_type"]
     for tid, truth in TRUE.items():
@@ -137,3 +148,23 @@ def test_held_out_days_look_like_the_process_that_made_them(recovered: dict[str,
     assert 0.6 < chi["dispersion"] < 1.6, chi
     total = recovered["validation"]["total"]
     assert total["expected"] == pytest.approx(total["observed"], rel=0.15)
+
+
+def test_calendar_inference_and_working_hours():
+    from gridtwin.calibrate.calendars import WorkCalendar, infer_calendar
+
+    monday = 4 * 86400.0  # 1970-01-05, a Monday (local clock as epoch seconds)
+    office = [monday + d * 86400 + w * 7 * 86400 + h * 3600 + 1800
+              for w in range(3) for d in range(5) for h in range(9, 17)]
+    closed = np.repeat(np.array(office), 2)
+    created = closed - 7200
+    cal = infer_calendar(created, closed)
+    assert (cal.always, cal.days, cal.start_h, cal.end_h) == (False, (0, 1, 2, 3, 4), 9, 17)
+    hours = np.arange(0, 21 * 24) * 3600.0 + monday + 600
+    assert infer_calendar(hours - 7200, hours).always
+    assert infer_calendar(created[:50], closed[:50]).always  # too few closures
+    friday_4pm = monday + 4 * 86400 + 16 * 3600
+    monday_10am = monday + 7 * 86400 + 10 * 3600
+    worked = cal.working_hours(np.array([friday_4pm]), np.array([monday_10am]))
+    assert worked[0] == pytest.approx(2.0)
+    assert WorkCalendar(True).working_hours(np.array([0.0]), np.array([7200.0]))[0] == 2.0

@@ -64,14 +64,18 @@ def _progress(console: Console, show: bool) -> Iterator[Callable[[str, float], N
               show_default=True,
               help="Time to close in the scenario: Kaplan–Meier points with a fitted tail, or "
                    "the best log-normal/gamma fit alone.")
+@click.option("--calendars", type=click.Choice(["inferred", "always"]), default="inferred",
+              show_default=True,
+              help="Departments' working hours: inferred from when they close requests, or "
+                   "around the clock.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Folder for scenario.yaml, city.geojson, report.md (with plots), fit.json.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier calibration in DIR.")
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
 def calibrate(log: Path, mapping: str, cells: Path | None, train_until: str | None,
               replications: int, seed: int, follow_up_days: float, min_type_count: int,
-              scenario_days: float, close_time: str, out: Path, overwrite: bool,
-              no_progress: bool) -> None:
+              scenario_days: float, close_time: str, calendars: str, out: Path,
+              overwrite: bool, no_progress: bool) -> None:
     """Calibrate a scenario from an observed service-request LOG and validate it."""
     from gridtwin.calibrate.pipeline import Options
     from gridtwin.calibrate.pipeline import calibrate as run_calibration
@@ -80,7 +84,8 @@ def calibrate(log: Path, mapping: str, cells: Path | None, train_until: str | No
     opts = Options(log=log, mapping=mapping, out=out, cells=cells, train_until=train_until,
                    replications=replications, seed=seed, follow_up_days=follow_up_days,
                    min_type_count=min_type_count, scenario_days=scenario_days,
-                   close_time=close_time, overwrite=overwrite)
+                   close_time=close_time, calendars=calendars == "inferred",
+                   overwrite=overwrite)
     console = Console()
     try:
         with _progress(Console(stderr=True), not no_progress and sys.stderr.isatty()) as tell:

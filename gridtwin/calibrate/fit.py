@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from gridtwin.calibrate.calendars import WorkCalendar, infer_calendar
 from gridtwin.calibrate.holidays import us_federal_holidays
 from gridtwin.calibrate.importer import RequestLog
 from gridtwin.calibrate.mappings import INTAKE_CHANNELS
@@ -101,7 +102,12 @@ class TypeFit:
     channel_raw_counts: dict[str, int]
     channels: list[str]
     km: KaplanMeier
+    """Elapsed hours from created to closed."""
+    km_basis: KaplanMeier
+    """Hours in the scenario's terms: elapsed, or working hours of the department's calendar."""
+    basis: str
     fits: dict[str, ParametricFit]
+    """Parametric fits on :attr:`km_basis`'s durations."""
     chosen: ParametricFit | None
     """The best of the families the engine has (AIC): the ``parametric`` mode's distribution."""
     tail: ParametricFit | None
@@ -191,13 +197,17 @@ def _type_hourly(counts: np.ndarray, expo: np.ndarray, a: np.ndarray, b: np.ndar
     return np.asarray(out / out.mean() if out.mean() > 0 else np.ones(24))
 
 
-def _survival(log: RequestLog, censor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Durations (h), observed flags and the usable mask, censored at ``censor`` (UTC)."""
+def _survival(log: RequestLog, censor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                        np.ndarray]:
+    """Durations (h), observed flags, the usable mask and end times (UTC), censored at ``censor``.
+
+    ``censor`` is a UTC time.
+    """
     usable = log.usable_close & (log.created < censor)
     closed = np.where(np.isnan(log.closed), np.inf, log.closed)
     observed = usable & (closed <= censor)
     end = np.where(observed, closed, censor)
-    return (end - log.created) / 3600.0, observed, usable
+    return (end - log.created) / 3600.0, observed, usable, end
 
 
 def _fit_durations(d: np.ndarray, e: np.ndarray) -> tuple[KaplanMeier, dict[str, ParametricFit]]:
@@ -262,7 +272,7 @@ def _holidays(log: RequestLog) -> list[dict[str, Any]]:
 
 def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str],
             start_local: float, end_local: float, censor_utc: float,
-            min_count: int = 30, close_time: str = "km") -> Fit:
+            min_count: int = 30, close_time: str = "km", calendars: bool = True) -> Fit:
     """Fit the training period.
 
     Args:
@@ -275,6 +285,8 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
         censor_utc: Closures after this UTC time are not known (right-censoring).
         min_count: Types with fewer requests are grouped as ``other``.
         close_time: How the scenario will express time to close (:data:`CLOSE_TIME_MODES`).
+        calendars: Infer departments' working hours from their closures
+            (:mod:`gridtwin.calibrate.calendars`); False: around the clock.
     """
     labels = [str(t) for t in log.type]
     counts = Counter(labels)
@@ -291,7 +303,14 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
     how = hour_of_week(log.created_local)
     pooled = np.bincount(how, minlength=168).astype(float)
     a, b = _pooled_profile(pooled, expo)
-    durations, observed, usable = _survival(log, censor_utc)
+    durations, observed, usable, end_utc = _survival(log, censor_utc)
+    close_local = end_utc + log.offset
+    calendar_of: dict[str, WorkCalendar] = {}
+    for agency in sorted({str(x) for x in log.agency}):
+        rows = log.agency == agency
+        calendar_of[agency] = (infer_calendar(log.created_local[rows],
+                                              np.where(observed[rows], close_local[rows], np.nan))
+                               if calendars else WorkCalendar(True, reason="not inferred"))
     dept_taken: set[str] = set()
     dept_of: dict[str, str] = {}
     types: list[TypeFit] = []
@@ -314,7 +333,10 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
         offered = [c for c in CHANNELS if ch.get(c, 0) >= MIN_CHANNEL_SHARE * n] or [
             ch.most_common(1)[0][0]]
         sel = m & usable
-        km, fits = _fit_durations(durations[sel], observed[sel])
+        km = kaplan_meier(durations[sel], observed[sel])
+        cal = calendar_of[agency]
+        basis = durations if cal.always else cal.working_hours(log.created_local, close_local)
+        km_basis, fits = _fit_durations(basis[sel], observed[sel])
         by_agency = {}
         for ag, k in agencies.items():
             s2 = sel & (log.agency == ag)
@@ -331,6 +353,7 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
             department=dept_of[agency], agency=agency, n=n, rate_per_h=rate,
             rate_ci_per_h=(float(lo), float(hi)), hourly=hourly, weekday=b.copy(),
             channel_counts=dict(ch), channel_raw_counts=dict(raw), channels=offered, km=km,
+            km_basis=km_basis, basis="elapsed" if cal.always else f"working hours ({cal.label()})",
             fits=fits, chosen=_choose(fits), tail=_choose(fits, all_families=True),
             by_agency=by_agency))
     fallback = _choose(_fit_durations(durations[usable], observed[usable])[1])
@@ -350,7 +373,9 @@ def fit_log(log: RequestLog, cells: np.ndarray, n_cells: int, cell_ids: list[str
         handled = {lbl for t in mine for lbl in t.members}
         rows = np.array([lbl in handled for lbl in labels])
         departments[did] = {
-            "agency": agency, "staff": staff, "work_in_progress": work,
+            "agency": agency, "staff": staff, "calendar": calendar_of[agency].spec(),
+            "calendar_label": calendar_of[agency].label(),
+            "calendar_reason": calendar_of[agency].reason, "work_in_progress": work,
             "work_in_progress_peak": peak, "utilisation": work / staff,
             "arrivals_per_h": float(rows.sum() / hours),
             "closures_per_h": float((rows & in_window).sum() / hours),

@@ -49,6 +49,7 @@ class Options:
     min_type_count: int = 30
     scenario_days: float = 28.0
     close_time: str = "km"
+    calendars: bool = True
     overwrite: bool = False
 
 
@@ -134,7 +135,8 @@ def calibrate(opts: Options, progress: Progress | None = None,
         raise CalibrationError("no request in the training period: nothing to fit")
     tell("fit", 0.0)
     fit = fit_log(log.subset(mask), cells.assigned[mask], len(cells.ids), cells.ids,
-                  train.start, train.end, log.snapshot, opts.min_type_count, opts.close_time)
+                  train.start, train.end, log.snapshot, opts.min_type_count, opts.close_time,
+                  opts.calendars)
     results: dict[str, dict[str, Any]] = {}
     for window in (held, train):
         stage = f"simulate {window.label.replace('_', '-')}"

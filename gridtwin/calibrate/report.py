@@ -173,14 +173,17 @@ def write_report(folder: Path, fit: Fit, cleaning: CleaningReport, cells: CellSe
     lines += ["", "Log channels as counted: " + ", ".join(
         f"{k} {v:.1%}" for k, v in figures["channel_mix"]["overall_raw"].items()) + ".", "",
         "## Time to close (training period)", "",
+        "Kaplan–Meier quantiles in elapsed hours; the fits (AIC) are in the scenario's terms: "
+        "working hours of the department's calendar where one was inferred.", "",
         "| type | n (closed) | KM p50 | KM p90 | log-normal AIC | Weibull AIC | gamma AIC | in "
         "the scenario |", "| --- | ---: | --- | --- | ---: | ---: | ---: | --- |"]
     for t in fit.types:
         aic = {k: f"{v.aic:.1f}" for k, v in t.fits.items()}
         chosen = (f"{t.chosen.family} ({t.chosen.median_h:.1f} h, {t.chosen.p90_h:.1f} h)"
                   if t.chosen else "—")
-        if fit.close_time == "km" and t.km.times.size:
+        if fit.close_time == "km" and t.km_basis.times.size:
             chosen = f"Kaplan–Meier, {t.tail.family if t.tail else 'no'} tail"
+        chosen += f"; {t.basis}"
         lines.append(f"| {t.id} | {t.km.n} ({t.km.events}) | {_h(t.km.quantile(0.5)['value'])} | "
                      f"{_h(t.km.quantile(0.9)['value'])} | {aic.get('lognormal', '—')} | "
                      f"{aic.get('weibull', '—')} | {aic.get('gamma', '—')} | {chosen} |")
@@ -188,12 +191,14 @@ def write_report(folder: Path, fit: Fit, cleaning: CleaningReport, cells: CellSe
               "Staff are cases in hand at once (the log has no head counts): the requests in "
               "hand over the week (arrival rates convolved with the Kaplan–Meier curve), at "
               "their peak, plus three standard deviations.", "",
-              "| department | agency | staff | in hand (mean) | peak | arrivals/h | closures/h |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+              "| department | agency | staff | in hand (mean) | peak | arrivals/h | closures/h | "
+              "calendar (from its closures) |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for did, d in fit.departments.items():
         lines.append(f"| {did} | {d['agency']} | {d['staff']} | {d['work_in_progress']:.1f} | "
                      f"{d['work_in_progress_peak']:.1f} | {d['arrivals_per_h']:.3g} | "
-                     f"{d['closures_per_h']:.3g} |")
+                     f"{d['closures_per_h']:.3g} | {d['calendar_label']} "
+                     f"({d['calendar_reason']}) |")
     lines.append("")
     lines += _validation_section(results["held_out"], "Validation on the held-out period",
                                  PLOTS[0])

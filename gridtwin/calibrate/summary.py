@@ -88,8 +88,11 @@ def fit_json(fit: Fit, cleaning: CleaningReport, cells: CellSet,
             "kaplan_meier": {"p50": t.km.quantile(0.5), "p90": t.km.quantile(0.9),
                              "n": t.km.n, "closed": t.km.events,
                              "restricted_mean_h": t.km.restricted_mean()},
+            "basis": t.basis,
+            "kaplan_meier_basis": {"p50": t.km_basis.quantile(0.5),
+                                   "p90": t.km_basis.quantile(0.9)},
             "fits": {k: v.as_dict() for k, v in t.fits.items()},
-            "in_scenario": ("kaplan_meier" if fit.close_time == "km" and t.km.times.size
+            "in_scenario": ("kaplan_meier" if fit.close_time == "km" and t.km_basis.times.size
                             else t.chosen.family if t.chosen else None),
             "best_parametric": t.chosen.family if t.chosen else None,
             "tail_beyond_follow_up": t.tail.family if t.tail else None,

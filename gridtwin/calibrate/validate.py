@@ -71,11 +71,11 @@ def local_iso(local: float) -> str:
 def _simulate(fit: Fit, cells: CellSet, window: Window, seed: int, replications: int,
               progress: Callable[[float], None] | None) -> list[dict[str, np.ndarray]]:
     """Replications of the window: per case its type, reported and closed (local epoch s)."""
-    midnight = math.floor(window.start / 86400.0) * 86400.0
-    weekday = int((midnight / 86400.0 + 3) % 7)
+    day = math.floor(window.start / 86400.0)
+    midnight = (day - (day + 3) % 7) * 86400.0  # the Monday before: the engine's day 0
     horizon = (window.follow_until - midnight) / 86400.0
-    data = scenario_data(fit, f"validation_{window.label}", horizon, seed, weekday,
-                         stop_day=(window.end - midnight) / 86400.0)
+    data = scenario_data(fit, f"validation_{window.label}", horizon, seed,
+                         ((window.start - midnight) / 86400.0, (window.end - midnight) / 86400.0))
     out = []
     with tempfile.TemporaryDirectory(prefix="gridtwin-calibrate-") as tmp:
         base = Path(tmp)

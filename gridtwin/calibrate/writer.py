@@ -4,9 +4,10 @@ The scenario expresses the fit with what the format has: each type is an urban e
 residents always report at once (``report_probability: 1``, no delay, trust and literacy near
 1 so nobody hesitates or fails online), through the channels it came by (the channel-choice
 constants fitted to the mixes), dispatched at once to its department, whose staff (cases in
-hand at once, around the clock) take the fitted time to close as handling time. Hours of the
-week are each type's profile; cells are a GeoJSON city beside the scenario whose community
-populations are the cells' arrival weights.
+hand at once) take the fitted time to close as handling time — in working hours of the
+calendar inferred from the department's closures, or elapsed when it works around the
+clock. Hours of the week are each type's profile; cells are a GeoJSON city beside the
+scenario whose community populations are the cells' arrival weights.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def _r(x: float) -> float:
 
 def close_time(t: TypeFit, mode: str) -> dict[str, Any]:
     """A type's ``handling_min``: spliced Kaplan–Meier points (``km``) or its parametric fit."""
-    if mode == "km" and t.km.times.size:
-        points = np.minimum(spliced_points(t.km, t.tail) * 60.0, MAX_MINUTES)
+    if mode == "km" and t.km_basis.times.size:
+        points = np.minimum(spliced_points(t.km_basis, t.tail) * 60.0, MAX_MINUTES)
         return {"dist": "empirical", "values": [float(f"{v:.4g}") for v in points]}
     return handling(t.chosen)
 
@@ -91,7 +92,7 @@ def _seats(fit: Fit) -> int:
 
 
 def scenario_data(fit: Fit, name: str, horizon_days: float, seed: int,
-                  weekday_shift: int = 0, stop_day: float | None = None) -> dict[str, Any]:
+                  arrivals: tuple[float, float] | None = None) -> dict[str, Any]:
     """The calibrated scenario as plain data.
 
     Args:
@@ -99,17 +100,16 @@ def scenario_data(fit: Fit, name: str, horizon_days: float, seed: int,
         name: The scenario's name.
         horizon_days: Days to simulate.
         seed: The run's seed.
-        weekday_shift: Weekday (0 = Monday) the simulation's day 0 stands for (the engine's
-            day 0 is a Monday: the weekday weights are rotated to match).
-        stop_day: Day from which no request arrives (a follow-up with no new arrivals).
+        arrivals: The days (from the engine's day 0, a Monday) between which requests arrive;
+            none arrive before (a lead-in to reach the window's weekday) or after (a
+            follow-up in which open requests may still close). None: all along.
     """
     residents = _residents(fit)
     profiles = {}
     types = []
     for t in fit.types:
-        weekday = np.roll(t.weekday, -weekday_shift)
         profiles[t.id] = {"hourly": [_r(v) for v in t.hourly],
-                          "weekday": [_r(v) for v in weekday]}
+                          "weekday": [_r(v) for v in t.weekday]}
         types.append({
             "id": t.id, "kind": "event", "name": t.name, "department": t.department,
             "clarity": 1.0, "not_handleable_share": 0.0,
@@ -118,7 +118,7 @@ def scenario_data(fit: Fit, name: str, horizon_days: float, seed: int,
             "channels": list(t.channels), "patrol_settle_share": 0.0, "profile": t.id,
             "handling_min": close_time(t, fit.close_time),
         })
-    departments = {d: {"name": v["agency"], "staff": v["staff"], "calendar": {"always": True}}
+    departments = {d: {"name": v["agency"], "staff": v["staff"], "calendar": v["calendar"]}
                    for d, v in fit.departments.items()}
     data: dict[str, Any] = {
         "name": name,
@@ -144,9 +144,12 @@ def scenario_data(fit: Fit, name: str, horizon_days: float, seed: int,
                       "fallback_probability": 1.0},
         "run": {"horizon_days": _r(horizon_days), "warmup_days": 0, "seed": seed},
     }
-    if stop_day is not None and stop_day < horizon_days:
+    if arrivals is not None:
+        first, stop = arrivals
+        quiet = [(0.0, first), (stop, horizon_days)]
         data["services"]["surges"] = [
-            {"start_day": _r(stop_day), "end_day": _r(horizon_days), "factor": 0.0}]
+            {"start_day": round(a, 6), "end_day": round(b, 6), "factor": 0.0}
+            for a, b in quiet if b - a > 1e-6]
     return data
 
 
@@ -178,7 +181,7 @@ def _type_comment(t: TypeFit, fit: Fit) -> list[str]:
                f"({t.agency})")
     out.append(f"#   time to close: Kaplan–Meier p50 {_h(km50)}, p90 {_h(km90)} "
                "(censored at the snapshot)")
-    out.append(f"#   {how}")
+    out.append(f"#   {how}; in {t.basis}")
     return out
 
 
@@ -210,8 +213,8 @@ def scenario_yaml(data: dict[str, Any], fit: Fit, provenance: list[str]) -> str:
         "  age_groups:             # one group, trust and literacy near 1: every request is "
         "reported and no online attempt fails",
         f"    adult: {_flow(data['population']['age_groups']['adult'])}", "",
-        "departments:             # staff = cases in hand at once (Little's law × peak factor, "
-        "square-root staffing), around the clock",
+        "departments:             # staff = cases in hand at once (Little's law over the week, "
+        "square-root staffing); calendars from when each closes requests",
     ]
     for did, d in data["departments"].items():
         f = fit.departments[did]
@@ -220,7 +223,8 @@ def scenario_yaml(data: dict[str, Any], fit: Fit, provenance: list[str]) -> str:
         lines.append(f"    staff: {d['staff']}   # L = {f['work_in_progress']:.1f} on average, "
                      f"{f['work_in_progress_peak']:.1f} at peak; observed {f['arrivals_per_h']:.3g}"
                      f" arrivals/h, {f['closures_per_h']:.3g} closures/h")
-        lines.append("    calendar: {always: true}")
+        lines.append(f"    calendar: {_flow(d['calendar'])}   # {f['calendar_label']}: "
+                     f"{f['calendar_reason']}")
     lines += ["", "services:", "  profiles:               # hourly × weekday, fitted to the "
               "hours observed (unobserved ones: the mean)"]
     for pid, p in data["services"]["profiles"].items():
@@ -235,8 +239,9 @@ def scenario_yaml(data: dict[str, Any], fit: Fit, provenance: list[str]) -> str:
             prefix = "    - " if first else "      "
             first = False
             lines.append(f"{prefix}{key}: {_flow(value)}")
-    for s in data["services"].get("surges", []):
-        lines.append(f"  surges: [{_flow(s)}]   # no arrivals in the follow-up")
+    if data["services"].get("surges"):
+        lines.append(f"  surges: {_flow(data['services']['surges'])}   # no arrivals outside "
+                     "the period compared")
     ch = data["channels"]
     lines += ["", "channels:               # intake never the bottleneck: ample seats, no "
               "hang-ups, no online failures",
