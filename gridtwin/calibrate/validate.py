@@ -187,7 +187,9 @@ def compare(fit: Fit, log: RequestLog, cells: CellSet, window: Window, seed: int
                 sim_q[tid].append(_quantiles(dur[sel], done[sel]))
         sim_q["all"].append(_quantiles(dur, done))
     sim_mean = simulated.mean(axis=0)
-    o_all, s_all, e_all = observed.sum(axis=0), sim_mean.sum(axis=0), expected.sum(axis=0)
+    # every held-out request counts, a type never seen in training (and no 'other') included
+    o_all = np.bincount(obs_h, minlength=hours)[:hours].astype(float)
+    s_all, e_all = sim_mean.sum(axis=0), expected.sum(axis=0)
     chi2 = float(((o_all - e_all) ** 2 / np.maximum(e_all, 1e-9)).sum())
     ss_tot = float(((o_all - o_all.mean()) ** 2).sum())
     mape_types = {}
@@ -208,7 +210,7 @@ def compare(fit: Fit, log: RequestLog, cells: CellSet, window: Window, seed: int
         if sel.sum() >= MIN_TYPE_REQUESTS and len(sim_q[tid]) == len(sims):
             ttc[tid] = {"observed": _quantiles(dur[sel], done[sel]),
                         "simulated": _sim_quantiles(sim_q[tid])}
-    obs_mix_t = _shares(np.array([ids[i] if i >= 0 else "other" for i in obs_type]))
+    obs_mix_t = _shares(np.array([ids[i] if i >= 0 else "(not in training)" for i in obs_type]))
     sim_mix_t = _shares(np.concatenate(sim_types)) if sim_types else {}
     obs_mix_c = _shares(log.channel[inwin])
     sim_mix_c = _shares(np.concatenate(sim_channels)) if sim_channels else {}
