@@ -161,7 +161,7 @@ def statements(fit: Fit, results: dict[str, dict[str, Any]]) -> list[str]:
             ratio = s["mean"] / o["value"] if o["value"] > 0 else math.inf
             if not 0.75 <= ratio <= 1.33:
                 out.append(f"Time to close {q} of {who}: observed {_fmt(o['value'])}, the twin "
-                           f"{_fmt(s['mean'])}: off by a factor {ratio:.2f}.")
+                           f"{_fmt(s['mean'])}: off by a factor {ratio:.2g}.")
     return out
 
 
