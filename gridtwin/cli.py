@@ -485,10 +485,12 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
         console.print(table)
 
 
+from gridtwin.calibrate.cli import calibrate  # noqa: E402 (click only)
 from gridtwin.experiments.cli import experiment as _experiment  # noqa: E402 (click only)
 from gridtwin.viz.cli import viewer  # noqa: E402 - the viewer's command, registered last
 
 cli.add_command(_experiment)
+cli.add_command(calibrate)
 cli.add_command(viewer)
 
 
