@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from gridtwin.scenarios.checks import Problem, cross_check, geojson_problems
 from gridtwin.scenarios.errors import _did_you_mean, _Walk, format_path, validation_problems
+from gridtwin.scenarios.inherit import EXTENDS, MAX_DEPTH, merge
 from gridtwin.scenarios.schema import Scenario
 from gridtwin.scenarios.yamlfile import MAX_BYTES, YamlProblem, read_yaml
 
@@ -110,7 +111,10 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
     must be a built-in name.
 
     The YAML is read strictly (:func:`~.yamlfile.read_yaml`): duplicate keys, alias bombs and
-    oversized files are refused with their line and column.
+    oversized files are refused with their line and column. A scenario that ``extends``
+    another (a built-in name, or a file relative to its own) is laid over it
+    (:func:`~.inherit.merge`); a relative ``city.geojson`` of a base is made absolute against
+    the base's directory on the way.
 
     Returns:
         The mapping the YAML holds, and the directory that relative paths in it
@@ -119,7 +123,62 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
 
     Raises:
         ScenarioError: If the file is missing or unreadable, the YAML is invalid (the
-            problem gives line and column) or its top level is not a mapping.
+            problem gives line and column), its top level is not a mapping, or its
+            ``extends`` names no scenario, loops or goes deeper than
+            :data:`~.inherit.MAX_DEPTH` levels.
+    """
+    data, base_dir, label = _read_one(source)
+    return _resolve_extends(data, base_dir, label, (_key(base_dir, label),)), base_dir
+
+
+def _key(base_dir: Path | None, label: str) -> str:
+    """What names a scenario file in a chain of ``extends``, however it was reached."""
+    return str(base_dir / Path(label).name) if base_dir is not None else label
+
+
+def _resolve_extends(
+    data: dict[str, Any], base_dir: Path | None, label: str, chain: tuple[str, ...]
+) -> dict[str, Any]:
+    if EXTENDS not in data:
+        return data
+    data = dict(data)
+    parent = data.pop(EXTENDS)
+    if not isinstance(parent, str) or not parent.strip():
+        raise _fail(EXTENDS, "must name a built-in scenario or a scenario file", parent, label)
+    target: str | Path = parent
+    if base_dir is not None and (len(Path(parent).parts) > 1 or Path(parent).suffix):
+        target = base_dir / Path(parent).expanduser()
+    if len(chain) > MAX_DEPTH:
+        raise _fail(EXTENDS, f"chains more than {MAX_DEPTH} scenarios deep", parent, label)
+    try:
+        base, parent_dir, parent_label = _read_one(target)
+    except ScenarioError as err:
+        problems = [Problem(path=EXTENDS, value=parent, message=p.message) for p in err.problems]
+        raise ScenarioError(problems, source=label) from None
+    key = _key(parent_dir, parent_label)
+    if key in chain:
+        raise _fail(EXTENDS, f"makes a loop: {' -> '.join((*chain, key))}", parent, label)
+    base = _resolve_extends(base, parent_dir, parent_label, (*chain, key))
+    city = base.get("city")
+    if parent_dir is not None and isinstance(city, dict) and isinstance(city.get("geojson"), str):
+        city["geojson"] = str(parent_dir / Path(city["geojson"]).expanduser())
+    merged = merge(base, data)
+    assert isinstance(merged, dict)
+    return merged
+
+
+def _read_one(source: str | Path) -> tuple[dict[str, Any], Path | None, str]:
+    """Read one scenario file or built-in, without resolving its ``extends``.
+
+    A ``source`` that is a :class:`~pathlib.Path`, an existing file or looks like a path
+    (has a directory part or a ``.yaml``/``.yml`` suffix) is read as a file; anything else
+    must be a built-in name.
+
+    The YAML is read strictly (:func:`~.yamlfile.read_yaml`): duplicate keys, alias bombs and
+    oversized files are refused with their line and column.
+
+    Returns:
+        The mapping, the directory relative paths in it are read from, and its label.
     """
     label = str(source)
     path = Path(source)
@@ -153,7 +212,7 @@ def read_scenario_data(source: str | Path) -> tuple[dict[str, Any], Path | None]
     if not isinstance(data, dict):
         got = "nothing" if data is None else f"a {type(data).__name__}"
         raise _fail(label, f"top level must be a mapping (name:, city:, ...), got {got}")
-    return data, base_dir
+    return data, base_dir, label
 
 
 # -------------------------------------------------------------------------------- overrides

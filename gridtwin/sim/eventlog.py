@@ -8,6 +8,7 @@ export, so the hot path appends only what changes from stage to stage.
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Callable, Sequence
 
@@ -20,50 +21,56 @@ __all__ = ["CaseTable", "EventLog", "dictionary_column", "events_table"]
 
 
 class EventLog:
-    """Stage records: (case, stage, channel, department, start, end), times in minutes."""
+    """Stage records: (case, stage, channel, department, start, end), times in minutes.
 
-    __slots__ = ("case", "stage", "channel", "department", "start", "end")
+    Each record is packed into one growing byte buffer in the layout of :data:`RECORD`
+    (28 bytes, no padding): one ``struct`` call and one buffer append per record, and the
+    columns come back as views of the buffer, without a copy.
+    """
+
+    __slots__ = ("_buffer",)
+
+    RECORD = np.dtype(
+        [
+            ("case", "<i8"),
+            ("stage", "i1"),
+            ("channel", "i1"),
+            ("department", "<i2"),
+            ("start", "<f8"),
+            ("end", "<f8"),
+        ]
+    )
+    """The packed record layout; matches ``_PACK``."""
 
     def __init__(self) -> None:
-        self.case = array("q")
-        self.stage = array("b")
-        self.channel = array("b")
-        self.department = array("h")
-        self.start = array("d")
-        self.end = array("d")
+        self._buffer = bytearray()
 
     def __len__(self) -> int:
-        return len(self.case)
+        return len(self._buffer) // _PACK.size
 
     def recorder(self) -> Callable[[int, int, int, int, float, float], None]:
         """A fast ``record(case_id, stage, channel, department, start, end)`` function.
 
-        The engine writes millions of records; binding the six ``append`` methods once saves
-        the attribute look-ups a method call would repeat each time.
+        The engine writes millions of records; the returned closure packs a record and appends
+        it to the buffer with the look-ups bound once.
         """
-        case, stage, channel = self.case.append, self.stage.append, self.channel.append
-        department, start, end = self.department.append, self.start.append, self.end.append
+        buffer = self._buffer
+        pack = _PACK.pack
 
         def record(c: int, s: int, ch: int, d: int, a: float, b: float) -> None:
-            case(c)
-            stage(s)
-            channel(ch)
-            department(d)
-            start(a)
-            end(b)
+            buffer.extend(pack(c, s, ch, d, a, b))
 
         return record
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The columns as numpy arrays (views, no copy)."""
-        return {
-            "case": np.frombuffer(self.case, dtype=np.int64),
-            "stage": np.frombuffer(self.stage, dtype=np.int8),
-            "channel": np.frombuffer(self.channel, dtype=np.int8),
-            "department": np.frombuffer(self.department, dtype=np.int16),
-            "start": np.frombuffer(self.start, dtype=np.float64),
-            "end": np.frombuffer(self.end, dtype=np.float64),
-        }
+        """The columns as numpy arrays (strided views of the buffer, no copy)."""
+        table = np.frombuffer(self._buffer, dtype=self.RECORD)
+        return {name: table[name] for name in self.RECORD.names or ()}
+
+
+_PACK = struct.Struct("<qbbhdd")
+"""One packed stage record (see :attr:`EventLog.RECORD`)."""
+assert _PACK.size == EventLog.RECORD.itemsize
 
 
 class CaseTable:
