@@ -147,14 +147,14 @@ def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
         and window.front_desk_authority < 1.0
     )
     levels = s.policies.levels
-    handovers = 0.0 if levels.integrated else levels.crossings * (1 + levels.stall_probability)
+    handovers = 0.0 if levels.integrated or not levels.crossings else 1.0
     extra = total = 0.0
     for ct in s.services.case_types:
         if isinstance(ct, UrbanEvent):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_km2_year * area_km2
             misroute = (1 - accuracy) * (1 - ct.clarity)
             extra += rate * EVENTS_PER_BOUNCE * _expected_bounces(misroute, max_bounces)
-            extra += rate * handovers  # one timeout per hand-over and per stall
+            extra += rate * handovers  # one timeout for the hand-overs of a dispatch
         elif isinstance(ct, AdminItem):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_firm_year * pop.firms
             if expert:

@@ -42,16 +42,22 @@ class LevelHandovers:
         self.calendar = spec.calendar.build()
 
     def cross(self, case: Case) -> Generator[Any, Any, None]:
-        """Hand the order down through every level: re-entry, and a chase when it stalls."""
+        """Hand the order down through every level: re-entry, and a chase when it stalls.
+
+        Nothing else acts on the order meanwhile, so the levels' times are added up on the
+        calendar first and the order waits once (one SimPy event, not one per level).
+        """
         env, cal, record = self.env, self.calendar, self.record
+        t = env.now
         for _ in range(self.crossings):
             if case.u(Draw.STALL) < self.stall:
-                until = cal.add_work(env.now, self.chase)
-                record(case.id, Stage.HANDOVER_STALLED, -1, -1, env.now, until)
-                yield env.timeout(until - env.now)
-            until = cal.add_work(env.now, self.entry(case.u(Draw.HANDOVER)))
-            record(case.id, Stage.HANDOVER, -1, -1, env.now, until)
-            yield env.timeout(until - env.now)
+                until = cal.add_work(t, self.chase)
+                record(case.id, Stage.HANDOVER_STALLED, -1, -1, t, until)
+                t = until
+            until = cal.add_work(t, self.entry(case.u(Draw.HANDOVER)))
+            record(case.id, Stage.HANDOVER, -1, -1, t, until)
+            t = until
+        yield env.timeout(t - env.now)
 
 
 def handovers_for(model: GovernanceModel, spec: Levels) -> LevelHandovers | None:
