@@ -48,8 +48,8 @@ def test_library_scenario_loads_and_runs_conserving_cases(name):
     assert 20 < len(summary) <= 120 and summary == summary.strip()
     s = load_scenario(name)
     assert s.run.horizon_days <= 42  # quick to replicate
-    k = run(s, seed=4, days=2 if s.population.residents > 200_000 else 5).kpis
-    assert k["cases_total"] > 500
+    k = run(s, seed=4, days=1 if s.population.residents > 200_000 else 5).kpis
+    assert k["cases_total"] > 200
     assert k["cases_total"] == sum(k[key] for key in CONSERVED)
 
 
