@@ -113,6 +113,8 @@ def _is_distribution(tp: Any) -> bool:
 
 
 def _number(x: float) -> str:
+    if isinstance(x, int):  # exact, however large (a seed's bound is 2**63 - 1)
+        return f"{x:,}" if abs(x) >= 10_000 else str(x)
     return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 10_000 else f"{x:g}"
 
 
@@ -123,13 +125,13 @@ def _bounds(meta: Sequence[Any]) -> str:
     pattern = ""
     for m in meta:
         if isinstance(m, at.Ge):
-            low = f"{_number(float(m.ge))} ≤ "  # type: ignore[arg-type]
+            low = f"{_number(m.ge)} ≤ "  # type: ignore[arg-type]
         elif isinstance(m, at.Gt):
-            low = f"{_number(float(m.gt))} < "  # type: ignore[arg-type]
+            low = f"{_number(m.gt)} < "  # type: ignore[arg-type]
         elif isinstance(m, at.Le):
-            high = f" ≤ {_number(float(m.le))}"  # type: ignore[arg-type]
+            high = f" ≤ {_number(m.le)}"  # type: ignore[arg-type]
         elif isinstance(m, at.Lt):
-            high = f" < {_number(float(m.lt))}"  # type: ignore[arg-type]
+            high = f" < {_number(m.lt)}"  # type: ignore[arg-type]
         elif isinstance(m, at.MinLen):
             lengths.append(f"at least {m.min_length}")
         elif isinstance(m, at.MaxLen):
