@@ -311,6 +311,8 @@ def list_scenarios() -> None:
             data, _ = read_scenario_data(name)
             text = str(data.get("description") or "").strip()
             line = text.splitlines()[0] if text else ""
+            if len(line) > 120 and ". " in line:  # a folded paragraph: its first sentence
+                line = line[: line.index(". ") + 1]
         except ScenarioError as err:
             line = f"(cannot be read: {err})"
         click.echo(f"{name:<{width}}  {line}".rstrip())
@@ -486,9 +488,12 @@ def print_kpis(console: Console, kpis: Mapping[str, Any], title: str | None = No
 
 
 from gridtwin.calibrate.cli import calibrate  # noqa: E402 (click only)
+from gridtwin.catalogue_cli import levers  # noqa: E402 (click only)
 from gridtwin.experiments.cli import experiment as _experiment  # noqa: E402 (click only)
 from gridtwin.viz.cli import viewer  # noqa: E402 - the viewer's command, registered last
 
+cli.add_command(levers)
+scenarios.add_command(levers, "levers")  # the same catalogue under the scenarios group
 cli.add_command(_experiment)
 cli.add_command(calibrate)
 cli.add_command(viewer)

@@ -132,8 +132,14 @@ class StrictModel(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
+    """``use_attribute_docstrings``: a field's docstring is its description (the lever
+    catalogue, :mod:`gridtwin.scenarios.catalogue`, prints it)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -152,7 +158,9 @@ class Beta(StrictModel):
     """A Beta(a, b) distribution on [0, 1] (literacy, trust)."""
 
     a: float = Field(gt=0, le=10_000)
+    """First shape parameter (the mean is a / (a + b))."""
     b: float = Field(gt=0, le=10_000)
+    """Second shape parameter."""
 
     @property
     def mean(self) -> float:
@@ -166,7 +174,9 @@ class CalendarSpec(StrictModel):
     always: bool = False
     """Open 24 hours a day, 7 days a week (the other fields are then ignored)."""
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    """Weekdays open (mon ... sun)."""
     hours: tuple[str, ...] = ("09:00-12:00", "13:30-17:30")
+    """Open spans of each open day, as HH:MM-HH:MM."""
 
     @field_validator("days")
     @classmethod

@@ -39,17 +39,22 @@ class HotlineSpec(StrictModel):
     """A telephone line with seats, talk time and caller patience."""
 
     enabled: bool = True
+    """Whether the line is open."""
     seats: Seats | tuple[Seats, ...] = 10
     """Seats on duty: one number around the clock, or 24 numbers, one per hour of the day
     (each at most 10,000; Beijing's 12345 has 600-700 on duty at peak)."""
     shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
     """Extra seats on listed weekdays and hours (a weekly roster beside ``seats``)."""
     talk_time_s: Distribution = LogNormal(mean=150, sd=90)
+    """Time an operator talks with a caller."""
     patience_s: Distribution = Exponential(mean=180)
+    """Time a caller waits on hold before hanging up."""
     retry_probability: Share = 0.5
     """Probability that a caller who hung up tries again (else switches channel or gives up)."""
     retry_delay_min: Distribution = Exponential(mean=30)
+    """Time before a caller who hung up calls again."""
     max_attempts: int = Field(default=3, ge=1, le=20)
+    """Calls a resident makes at most before giving up on the line."""
 
     @field_validator("seats")
     @classmethod
@@ -73,8 +78,11 @@ class PortalSpec(StrictModel):
     """Online portal and apps (一网通办)."""
 
     enabled: bool = True
+    """Whether the portal is open."""
     submit_min: Distribution = Exponential(mean=15)
+    """Time to fill in and submit an application or report online."""
     base_failure: Share = 0.05
+    """Probability that an online submission fails for anyone."""
     literacy_failure: Share = 0.6
     """Added failure probability for a resident with literacy 0 (falls linearly to 0 at 1)."""
     apps: int = Field(default=1, ge=1, le=1000)
@@ -107,6 +115,7 @@ class WindowsSpec(StrictModel):
     """Service-hall windows."""
 
     enabled: bool = True
+    """Whether service halls are open."""
     mode: Literal["comprehensive", "specialised"] = "comprehensive"
     """Comprehensive windows accept every item; specialised ones serve one department each."""
     halls: int = Field(default=1, ge=1, le=1000)
@@ -121,7 +130,9 @@ class WindowsSpec(StrictModel):
     )
     """Specialised mode: windows per department in each hall."""
     service_min: Distribution = LogNormal(mean=15, sd=8)
+    """Time a clerk serves one applicant at a window."""
     calendar: CalendarSpec = CalendarSpec(hours=("09:00-17:00",))
+    """Opening hours of the halls."""
     front_desk_authority: Share = 1.0
     """Comprehensive mode: share of the applications simple enough to be approved on the
     spot (an item's ``on_the_spot_share``) that a front-desk generalist can approve alone.
@@ -141,13 +152,17 @@ class KiosksSpec(StrictModel):
     """24 h self-service kiosks."""
 
     enabled: bool = True
+    """Whether kiosks are installed."""
     sites: int = Field(default=1, ge=1, le=10_000)
+    """Kiosk sites, placed at street centres and spread over the district."""
     terminals: int = Field(default=2, ge=1, le=100_000)
     """Terminals in all, spread as evenly as possible over the sites."""
     items: tuple[Identifier, ...] | Literal["all"] = "all"
     """Admin items a kiosk can do."""
     service_min: Distribution = LogNormal(mean=8, sd=4)
+    """Time an applicant spends at a terminal."""
     calendar: CalendarSpec = CalendarSpec(always=True)
+    """Hours the kiosks are open."""
     site_cells: tuple[CellId, ...] = Field(default=(), max_length=10_000)
     """Communities (cell ids) where the kiosk sites stand, replacing ``sites`` (empty: placed
     automatically, street centres first)."""
@@ -157,10 +172,13 @@ class PatrolSpec(StrictModel):
     """Grid workers patrolling their grid (网格员)."""
 
     enabled: bool = True
+    """Whether grid workers patrol."""
     workers_per_grid: int = Field(default=2, ge=0, le=1000)
+    """Grid workers in each grid."""
     calendar: CalendarSpec = CalendarSpec(
         days=("mon", "tue", "wed", "thu", "fri", "sat"), hours=("08:30-12:00", "13:30-17:30")
     )
+    """Patrol hours."""
     inspect_min: Distribution = Exponential(mean=20)
     """Time spent in a community on each visit (besides settling events)."""
     detect_probability: Share = 0.8
@@ -168,6 +186,7 @@ class PatrolSpec(StrictModel):
     visit_detect_probability: Share = 0.3
     """Probability of finding a hidden need in the community visited (home visits)."""
     settle_min: Distribution = Exponential(mean=20)
+    """Time a grid worker spends settling an event on the spot."""
     home_visits: HomeVisits = HomeVisits()
     """Scheduled home visits to elderly residents living alone (off: per_month 0)."""
 
@@ -176,7 +195,9 @@ class PhotoSpec(StrictModel):
     """Citizen photo reports (随手拍)."""
 
     enabled: bool = True
+    """Whether residents can report by photo."""
     submit_min: Distribution = Fixed(value=3)
+    """Time to take and upload a photo report."""
     report_boost: float = Field(default=0.2, ge=0, le=1)
     """Added report probability when the photo channel is open (it lowers the cost)."""
     uptake: PhotoUptake = PhotoUptake()
@@ -187,11 +208,13 @@ class SensorsSpec(StrictModel):
     """IoT sensors: event sensors in communities, smart water meters for the elderly."""
 
     enabled: bool = True
+    """Whether sensors are installed."""
     community_coverage: Share = 0.0
     """Share of communities with event sensors (water level, manholes, pipes)."""
     water_meter_coverage: Share = 0.0
     """Share of elderly living alone with a smart water meter (水管家)."""
     detect_delay_min: Distribution = Exponential(mean=30)
+    """Time from the event to the sensor's alarm reaching the operations centre."""
     by_type: dict[Identifier, SensorType] = Field(default_factory=dict)
     """Sensors per urban-event type, with their own coverage, delay and false alarms."""
     camera_confirm: CameraConfirm = CameraConfirm()

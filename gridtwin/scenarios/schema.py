@@ -102,11 +102,17 @@ class SyntheticCity(StrictModel):
     """A generated district: streets, grids and communities laid out on a square."""
 
     center_lon: float = Field(ge=-180, le=180)
+    """Longitude of the district's centre (map display and projection)."""
     center_lat: float = Field(ge=-80, le=84)
+    """Latitude of the district's centre."""
     area_km2: float = Field(gt=0, le=10_000)
+    """Area of the district."""
     streets: int = Field(ge=1, le=500)
+    """Streets (街道), each with a grid centre."""
     grids: int = Field(ge=1, le=5_000)
+    """Responsibility grids (网格), each patrolled by its grid workers."""
     communities: int = Field(ge=1, le=50_000)
+    """Residential communities (居民区), the cells residents live in."""
 
     @model_validator(mode="after")
     def _nested(self) -> SyntheticCity:
@@ -122,6 +128,7 @@ class City(StrictModel):
     """The territory: a synthetic district or a GeoJSON FeatureCollection of cells."""
 
     name: str = "district"
+    """Display name of the territory."""
     synthetic: SyntheticCity | None = None
     geojson: str | None = None
     """Path to a FeatureCollection (relative to the scenario file). Each feature has the
@@ -142,6 +149,7 @@ class AgeGroupSpec(StrictModel):
     """One age group's share and traits."""
 
     share: Share
+    """Share of the residents in this age group (the shares add up to 1)."""
     literacy: Beta
     """Digital literacy in [0, 1]: success online, use of apps and kiosks."""
     trust: Beta = Beta(a=6, b=3)
@@ -157,6 +165,7 @@ class Population(StrictModel):
     """Total residents, split over communities by area (synthetic city) or by the GeoJSON
     ``population`` properties (then this total rescales them)."""
     age_groups: dict[AgeGroup, AgeGroupSpec]
+    """Shares and traits per age group (young, adult, elderly)."""
     firms: int = Field(default=0, ge=0, le=50_000_000)
     """Firms, spread over communities like residents; they apply for items too."""
 
@@ -166,7 +175,9 @@ class Profile(StrictModel):
     """An hour-of-week shape of arrivals: ``hourly[h] * weekday[d]``, normalised to mean 1."""
 
     hourly: tuple[Weight, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
+    """Weight of each hour of the day (24 values)."""
     weekday: tuple[Weight, ...] = Field(default=(1.0,) * 7, min_length=7, max_length=7)
+    """Weight of each weekday, Monday first (7 values)."""
 
     @model_validator(mode="after")
     def _positive(self) -> Profile:
@@ -187,12 +198,16 @@ class Material(StrictModel):
     """A certificate an item needs, and the department that issues it."""
 
     name: Identifier
+    """The certificate's name (the certificate library names what it holds)."""
     issuer: Identifier
+    """Department that issues it."""
 
 
 class _CaseTypeBase(StrictModel):
     id: Identifier
+    """Identifier of the case type (``--set services.case_types.<id>.…``)."""
     name: str = ""
+    """Display name."""
     profile: Identifier = "flat"
     """Name of an hour-of-week profile in ``services.profiles`` (``flat`` always exists)."""
     handling_min: Distribution = Fixed(value=30)
@@ -205,10 +220,16 @@ class AdminItem(_CaseTypeBase):
     """An administrative service item (政务服务)."""
 
     kind: Literal["admin"] = "admin"
+    """Administrative service item."""
     lead_department: Identifier
+    """Department that approves and processes the item."""
     materials: tuple[Material, ...] = ()
+    """Certificates the item needs; the applicant fetches those issued by other departments
+    unless the departments share them."""
     rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
+    """Applications per resident per year."""
     rate_per_firm_year: float = Field(default=0.0, ge=0, le=1000)
+    """Applications per firm per year."""
     channels: tuple[ChannelKind, ...] = (ChannelKind.PORTAL, ChannelKind.WINDOW)
     """Channels through which the item can be applied for."""
     on_the_spot_share: Share = 0.0
@@ -223,19 +244,26 @@ class UrbanEvent(_CaseTypeBase):
     """An urban governance event at a place (城市治理)."""
 
     kind: Literal["event"] = "event"
+    """Urban governance event at a place."""
     department: Identifier
+    """Department responsible for handling it."""
     clarity: Share = 1.0
     """How clear the responsibility is: 1 never misrouted, 0 misrouted as often as dispatch
     accuracy allows."""
     not_handleable_share: Share = 0.0
     """Share that cannot be handled (unreasonable, outside the remit): closed unresolved."""
     rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
+    """Events per resident per year."""
     rate_per_km2_year: float = Field(default=0.0, ge=0, le=1_000_000)
+    """Events per square kilometre per year."""
     discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.RESIDENT, DiscoveryMode.PATROL)
+    """Who can discover it: residents, grid workers on patrol, sensors."""
     report_probability: Share = 0.5
     """Probability that residents who notice it report it (scaled by their trust)."""
     report_delay_h: Distribution = Exponential(mean=4)
+    """Time from the event to a resident's report."""
     channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.PHOTO, ChannelKind.PORTAL)
+    """Channels through which residents report it."""
     patrol_settle_share: Share = 0.0
     """Share a grid worker who finds it settles on the spot."""
     joint_departments: tuple[Identifier, ...] = ()
@@ -248,21 +276,29 @@ class HiddenNeed(_CaseTypeBase):
     """A need never voiced (elderly living alone): found by visits or sensors only."""
 
     kind: Literal["hidden"] = "hidden"
+    """Hidden need of an elderly resident living alone."""
     department: Identifier
+    """Department that handles it once found."""
     rate_per_eligible_year: float = Field(default=0.0, ge=0, le=100)
     """Rate per elderly resident living alone."""
     discoverable_by: tuple[DiscoveryMode, ...] = (DiscoveryMode.PATROL, DiscoveryMode.SENSOR)
+    """Who can find it: grid workers' visits, sensors (smart water meters)."""
 
 
 class Inquiry(_CaseTypeBase):
     """A question (information-only contact)."""
 
     kind: Literal["inquiry"] = "inquiry"
+    """Question."""
     rate_per_resident_year: float = Field(default=0.0, ge=0, le=100)
+    """Questions per resident per year."""
     channels: tuple[ChannelKind, ...] = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
+    """Channels through which residents ask."""
     operator_resolution_share: Share = 1.0
     """Share answered by the operator at intake; the rest go to ``department``."""
     department: Identifier | None = None
+    """Department that answers the questions the operator passes on (None: all answered at
+    intake)."""
 
 
 CaseType = Annotated[AdminItem | UrbanEvent | HiddenNeed | Inquiry, Field(discriminator="kind")]
@@ -273,6 +309,7 @@ class Services(StrictModel):
 
     profiles: dict[Identifier, Profile] = Field(default_factory=dict)
     case_types: tuple[CaseType, ...] = Field(min_length=1)
+    """The case types: admin items, urban events, hidden needs, inquiries."""
     surges: tuple[Surge, ...] = ()
     """Periods when arrivals are multiplied (an epidemic tripled a city's hotline volume)."""
     demand_scale: float = Field(default=1.0, gt=0, le=MAX_SCALE, allow_inf_nan=False)
@@ -286,9 +323,13 @@ class Surge(StrictModel):
     """Arrivals of some case types multiplied by ``factor`` from ``start_day`` to ``end_day``."""
 
     start_day: float = Field(ge=0, le=MAX_DAYS)
+    """First day of the surge (days from the start of the run)."""
     end_day: float = Field(gt=0, le=MAX_DAYS)
+    """Day the surge ends."""
     factor: float = Field(ge=0, le=100)
+    """Multiplier of the arrival rates during the surge."""
     case_types: tuple[Identifier, ...] | Literal["all"] = "all"
+    """Case types whose arrivals are multiplied, or ``all``."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Surge:
@@ -302,8 +343,11 @@ class Department(StrictModel):
     """A department: staff, working hours."""
 
     name: str = ""
+    """Display name."""
     staff: int = Field(ge=1, le=100_000)
+    """Handling staff on duty in its working hours."""
     calendar: CalendarSpec = CalendarSpec()
+    """Working hours."""
     shifts: tuple[Shift, ...] = Field(default=(), max_length=50)
     """Extra staff on listed weekdays and hours, beside ``staff`` on ``calendar``."""
 
@@ -313,6 +357,7 @@ class DataSharing(StrictModel):
     """Data-sharing policy."""
 
     mode: SharingMode = SharingMode.NONE
+    """None (silos), listed pairs of departments, or a shared certificate library."""
     pairs: tuple[tuple[Identifier, Identifier], ...] = ()
     """With mode ``pairs``: (lead department, issuing department) pairs that share."""
     library_materials: tuple[Identifier, ...] = ()
@@ -406,6 +451,7 @@ class SatisfactionModel(StrictModel):
     """
 
     base: Coefficient = 1.5
+    """Constant of the satisfaction logit."""
     resolved: Coefficient = 1.5
     """Added when the problem is solved (closed unresolved: not added)."""
     per_day_late: Coefficient = -0.3
@@ -413,6 +459,7 @@ class SatisfactionModel(StrictModel):
     per_extra_trip: Coefficient = -0.5
     """Per trip beyond the first."""
     per_bounce: Coefficient = -0.6
+    """Per bounce (退单) of the work order between departments."""
     per_hour_waiting: Coefficient = -0.5
     """Per hour spent waiting at channels (hotline hold, including calls that hung up; window
     and kiosk queues)."""
@@ -473,6 +520,7 @@ class Run(StrictModel):
     warmup_days: float = Field(default=0, ge=0, le=MAX_DAYS)
     """Cases arising in the first days are simulated but left out of the outcomes."""
     seed: int = Field(default=1, ge=0, le=2**63 - 1)
+    """Seed of every random stream of the run (same scenario and seed, same outputs)."""
 
     @field_validator("warmup_days")
     @classmethod
@@ -489,7 +537,10 @@ class Scenario(StrictModel):
     """A whole scenario."""
 
     name: str
+    """Short name of the scenario."""
     description: str = ""
+    """What the scenario models; its first line is a one-line summary (``gridtwin scenarios
+    list`` prints it)."""
     city: City
     population: Population
     departments: dict[Identifier, Department] = Field(min_length=1)
