@@ -122,7 +122,9 @@ def _leaf_paths(node: Any, path: str, catalogue: set[str]) -> list[tuple[str, bo
     if isinstance(node, dict):
         out = []
         for key, value in node.items():
-            step = NAMED.get(path, key)
+            step = NAMED.get(path) or (
+                "<id>" if any(c.startswith(f"{path}.<id>") for c in catalogue) else key
+            )
             out += _leaf_paths(value, f"{path}.{step}" if path else step, catalogue)
         return out
     if node == []:  # an empty list of entries (no materials): nothing below to check
