@@ -46,6 +46,7 @@ class AssistedService(StrictModel):
     """
 
     enabled: bool = False
+    """Offer assisted service to residents who cannot apply online themselves."""
     provider: Literal["grid_worker", "hall_staff"] = "grid_worker"
     """``grid_worker``: the resident's grid worker comes by (a visit: travel and
     ``assist_min`` of the worker's patrol time, in the patrol calendar); ``hall_staff``:
@@ -100,6 +101,7 @@ class CameraConfirm(StrictModel):
     """An alarm pulls up the cameras near it before anyone is sent (§3: within 300 m)."""
 
     enabled: bool = False
+    """Check every alarm on nearby cameras before sending anyone."""
     check_min: Distribution = Fixed(value=3)
     """Operator minutes per alarm; a true alarm's dispatch waits for them."""
     catch_false: Share = 0.9
@@ -126,12 +128,17 @@ class PhotoUptake(StrictModel):
     """
 
     enabled: bool = False
+    """Use this uptake model instead of the flat ``report_boost``."""
     asc: Coefficient = -2.0
+    """Constant of the photo-report logit."""
     literacy: Coefficient = 3.0
+    """Logit coefficient of digital literacy (0-1)."""
     trust: Coefficient = 1.0
+    """Logit coefficient of trust (0-1)."""
     age: dict[AgeGroup, Coefficient] = Field(
         default_factory=lambda: {AgeGroup.YOUNG: 0.5, AgeGroup.ELDERLY: -1.5}
     )
+    """Logit terms by age group."""
     report_delay_h: Distribution = Exponential(mean=0.5)
     """From seeing the event to uploading the photo."""
 
@@ -141,6 +148,7 @@ class NeedIndicator(StrictModel):
     """One indicator of household hardship in the shared data."""
 
     weight: float = Field(default=1.0, ge=0, le=100, allow_inf_nan=False)
+    """Weight of the indicator in the need score."""
     signal: float = Field(default=1.0, ge=-10, le=10, allow_inf_nan=False)
     """How far hardship moves the indicator, in standard deviations of its spread."""
 
@@ -165,15 +173,21 @@ class Relief(StrictModel):
     """
 
     enabled: bool = False
+    """Scan the shared data for hardship (off: found only by application or patrol)."""
     case_type: Identifier = "household_hardship"
     """The hidden-need case type the model looks for (its outcomes are reported as
     ``relief_*`` whether or not the lever is on)."""
     indicators: dict[Identifier, NeedIndicator] = Field(
         default_factory=_indicators, min_length=1, max_length=50
     )
+    """The indicators the departments share, by name."""
     threshold: float = Field(default=1.5, ge=-10, le=10, allow_inf_nan=False)
+    """Need score above which a household is visited (lower: more found, more false
+    positives)."""
     noise_sd: float = Field(default=0.5, ge=0, le=10, allow_inf_nan=False)
+    """Noise of each scan's indicators, in standard deviations."""
     scan_interval_days: float = Field(default=30, ge=1, le=366, allow_inf_nan=False)
+    """Days between scans of the shared data."""
     visit_min: Distribution = Exponential(mean=30)
     """Worker minutes per verification visit, besides travel."""
 

@@ -59,9 +59,13 @@ class Shift(StrictModel):
     """
 
     name: str = ""
+    """A label for reports (optional)."""
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    """Weekdays the shift works (mon ... sun)."""
     hours: tuple[str, ...] = ("09:00-17:00",)
+    """Daily spans the shift is on duty, as HH:MM-HH:MM."""
     staff: int = Field(ge=1, le=10_000)
+    """Staff (seats, clerks, handlers) the shift adds while on duty."""
 
     @field_validator("days")
     @classmethod
@@ -99,13 +103,21 @@ class SurgeRoster(StrictModel):
     """
 
     name: str = "surge"
+    """A label for reports."""
     trigger: Literal["typhoon", "window", "backlog"] = "typhoon"
+    """What switches the roster on: the typhoon, a window of days, or a backlog."""
     start_day: float = Field(default=0, ge=0, le=MAX_DAYS)
+    """``window`` trigger: the day the roster comes on."""
     end_day: float = Field(default=0, ge=0, le=MAX_DAYS)
+    """``window`` trigger: the day it goes off (after ``start_day``)."""
     watch: Identifier = "hotline"
+    """``backlog`` trigger: the queue watched, ``hotline`` or a department id."""
     backlog_above_h: float = Field(default=2.0, gt=0, le=10_000)
+    """``backlog`` trigger: on when a new case would wait longer than this (working hours)."""
     check_every_min: float = Field(default=60.0, ge=1, le=10_080)
+    """``backlog`` trigger: how often the queue is checked."""
     hold_h: float = Field(default=24.0, ge=0, le=MAX_DAYS * 24)
+    """Hours the roster stays on after the typhoon ends or the backlog switched it on."""
     hotline: Staff = 0
     """Extra hotline seats."""
     departments: dict[Identifier, Staff] = Field(default_factory=dict)
@@ -145,9 +157,13 @@ class Levels(StrictModel):
     crossings: int = Field(default=0, ge=0, le=5)
     """Levels crossed between intake and the handling department (0: off)."""
     integrated: bool = False
+    """Platforms joined: an order is entered once (no hand-overs, no duplicate entry)."""
     handover_h: Distribution = Exponential(mean=2)
+    """Working hours the receiving level takes to re-enter an order."""
     stall_probability: Share = 0.1
+    """Chance a hand-over stalls until it is chased."""
     chase_after_h: float = Field(default=16.0, gt=0, le=10_000)
+    """Working hours until a stalled hand-over is chased."""
     calendar: CalendarSpec = CalendarSpec()
     """Working hours of the levels' platform staff."""
 
@@ -162,7 +178,9 @@ class Accountability(StrictModel):
     rework_staff: int = Field(default=1, ge=1, le=1_000)
     """Staff per department on the rework queue (on the department's calendar)."""
     rework_min: Distribution = Exponential(mean=90)
+    """Staff minutes of one rework."""
     rework_limit_days: float = Field(default=5, gt=0, le=60)
+    """Working days (Monday to Friday) within which rework is due after the review."""
     fix_probability: Share = 0.8
     """Probability that rework truly solves a problem that was not solved."""
     pressure: Share = 0.0
@@ -170,6 +188,7 @@ class Accountability(StrictModel):
     probability ``pressure`` × how late it is (1 when the order is past its promised time
     or its queue is ``pressure_backlog_h`` working hours long, less in proportion)."""
     pressure_backlog_h: float = Field(default=8.0, gt=0, le=10_000)
+    """Queue ahead (working hours) at which the pressure is felt in full."""
     paper_close_min: Distribution = Fixed(value=5)
     """Staff minutes to close an order on paper (the department's own staff)."""
 
@@ -178,7 +197,9 @@ class Typhoon(StrictModel):
     """A typhoon or flood: flood events in low-lying communities, sensor alarms."""
 
     start_day: float = Field(ge=0, le=MAX_DAYS)
+    """The day the typhoon arrives."""
     end_day: float = Field(gt=0, le=MAX_DAYS)
+    """The day it has passed (after ``start_day``)."""
     case_type: Identifier
     """The urban event type of the flood events (e.g. ``flooding``)."""
     events_per_day: float = Field(ge=0, le=100_000)
@@ -194,6 +215,7 @@ class Typhoon(StrictModel):
     alarms: bool = True
     """Water-level sensors in low-lying communities raise an alarm for their flood events."""
     alarm_delay_min: Distribution = Exponential(mean=15)
+    """From a flood event to its water-level alarm."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Typhoon:
