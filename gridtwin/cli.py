@@ -27,6 +27,7 @@ from rich.text import Text
 
 from gridtwin.kpiformat import PROVENANCE, compare_kpis, flatten_kpis, format_value
 from gridtwin.rundir import RunFolderError, prepare, verify_run
+from gridtwin.scenarios.geojson import CityError
 from gridtwin.scenarios.loader import (
     ScenarioError,
     apply_overrides,
@@ -38,7 +39,6 @@ from gridtwin.scenarios.loader import (
 )
 from gridtwin.scenarios.schema import Scenario
 from gridtwin.scenarios.size import estimate_size, size_problem
-from gridtwin.sim.geojson import CityError
 
 __all__ = ["cli", "format_value", "main", "print_kpis"]
 

@@ -32,6 +32,7 @@ from gridtwin.agents.residents import ChoiceModel, ResidentRegistry
 from gridtwin.agents.rosters import SurgeRosters
 from gridtwin.agents.sensors import SensorNetwork
 from gridtwin.agents.workers import GridWorker
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK
 from gridtwin.scenarios.schema import (
     AdminItem,
     CaseKind,
@@ -43,16 +44,15 @@ from gridtwin.scenarios.schema import (
     UrbanEvent,
 )
 from gridtwin.sim.arrivals import ArrivalProcess
-from gridtwin.sim.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK
 from gridtwin.sim.casedraws import WIDTH, Draw
 from gridtwin.sim.cases import TERMINAL_STAGE, Case, Outcome
 from gridtwin.sim.city import CityGrid, build_city
-from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.errors import ConservationError
 from gridtwin.sim.eventlog import CaseTable, EventLog
 from gridtwin.sim.levels import handovers_for
 from gridtwin.sim.lifecycle import event_case, need_case
 from gridtwin.sim.rng import Streams
+from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.typhoon import typhoon_for
 
 __all__ = ["CaseTypeInfo", "GovernanceModel"]

@@ -23,8 +23,6 @@ import pyarrow.parquet as pq
 import simpy
 
 import gridtwin
-from gridtwin.agents.channels import CHANNEL_ORDER
-from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.model import GovernanceModel
 from gridtwin.rundir import MANIFEST, RUN_FILES, write_run
 from gridtwin.scenarios.loader import (
@@ -41,6 +39,7 @@ from gridtwin.sim.eventlog import dictionary_column, events_table
 from gridtwin.sim.kpis import KpiInputs, compute_kpis
 from gridtwin.sim.lever_kpis import lever_kpis
 from gridtwin.sim.timeseries import hourly_series
+from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
 
 __all__ = ["OUTPUT_FILES", "RunResult", "run", "simulate"]
 

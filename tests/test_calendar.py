@@ -1,4 +1,4 @@
-"""Tests for gridtwin.sim.calendar: weekly working calendars."""
+"""Tests for gridtwin.scenarios.calendar: weekly working calendars."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.calendar import (
+from gridtwin.scenarios.calendar import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
     WeeklyCalendar,

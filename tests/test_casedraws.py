@@ -9,18 +9,18 @@ import pytest
 from scipy import stats
 
 from gridtwin.runner import run
-from gridtwin.scenarios.loader import load_scenario
-from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, Draw, overflow_uniform
-from gridtwin.sim.cases import Case
-from gridtwin.sim.distributions import (
+from gridtwin.scenarios.distributions import (
     Empirical,
     Exponential,
     Fixed,
     Gamma,
     LogNormal,
-    Quantile,
     Triangular,
 )
+from gridtwin.scenarios.loader import load_scenario
+from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, Draw, overflow_uniform
+from gridtwin.sim.cases import Case
+from gridtwin.sim.sampling import Quantile
 
 U = np.linspace(0.001, 0.999, 37)
 

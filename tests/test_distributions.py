@@ -1,4 +1,4 @@
-"""Tests for gridtwin.sim.distributions: validated distributions and buffered samplers."""
+"""Tests for gridtwin.scenarios.distributions: validated distributions and buffered samplers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from gridtwin.sim.distributions import (
+from gridtwin.scenarios.distributions import (
     MAX_VALUE,
-    BufferedSampler,
     Distribution,
     Empirical,
     Exponential,
@@ -20,8 +19,8 @@ from gridtwin.sim.distributions import (
     Gamma,
     LogNormal,
     Triangular,
-    UniformStream,
 )
+from gridtwin.sim.sampling import BufferedSampler, UniformStream
 
 ADAPTER: TypeAdapter = TypeAdapter(Distribution)
 N = 200_000

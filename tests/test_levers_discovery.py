@@ -21,8 +21,8 @@ from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.experiments.stats import paired_ci
 from gridtwin.model import GovernanceModel
 from gridtwin.runner import run, simulate
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.loader import ScenarioError, load_scenario
-from gridtwin.sim.calendar import MINUTES_PER_DAY
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
 SEEDS = (1, 2, 3)

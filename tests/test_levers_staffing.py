@@ -19,9 +19,9 @@ from gridtwin.agents.rosters import SpanCalendar
 from gridtwin.experiments.stats import Interval, paired_ci
 from gridtwin.model import GovernanceModel
 from gridtwin.runner import simulate
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.loader import ScenarioError, load_scenario
 from gridtwin.scenarios.staffing_schema import Shift, Typhoon
-from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.city import build_city
 from gridtwin.sim.typhoon import low_lying_mask
 
@@ -208,8 +208,8 @@ def test_typhoon_events_fall_in_low_lying_cells_and_raise_alarms() -> None:
 
 
 def test_a_geojson_city_flags_its_low_lying_communities(tmp_path: Path) -> None:
+    from gridtwin.scenarios.geojson import CityError
     from gridtwin.scenarios.schema import City
-    from gridtwin.sim.geojson import CityError
 
     text = (Path(__file__).parent / "data" / "small_city.geojson").read_text(encoding="utf-8")
     flagged = text.replace('"name": "Community 2",', '"name": "Community 2", "flood_risk": true,')

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gridtwin.scenarios.distributions import Exponential, Fixed, LogNormal
 from gridtwin.scenarios.loader import (
     ScenarioError,
     apply_overrides,
@@ -19,7 +20,6 @@ from gridtwin.scenarios.loader import (
     scenario_to_yaml,
 )
 from gridtwin.scenarios.schema import Scenario, cross_check
-from gridtwin.sim.distributions import Exponential, Fixed, LogNormal
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import simpy
 
-from gridtwin.sim.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK, WeeklyCalendar
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK, WeeklyCalendar
 from gridtwin.sim.servers import ServerPool, roster_groups
 
 DAY, WEEK = MINUTES_PER_DAY, MINUTES_PER_WEEK

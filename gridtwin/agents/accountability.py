@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS, WeeklyCalendar
 from gridtwin.scenarios.staffing_schema import Accountability
-from gridtwin.sim.calendar import MINUTES_PER_DAY, WEEKDAYS, WeeklyCalendar
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
-from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event

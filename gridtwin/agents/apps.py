@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.scenarios.discovery_schema import StaffApps

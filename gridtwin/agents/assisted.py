@@ -19,12 +19,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.servers import ServerPool
+from gridtwin.vocab import AGE_GROUPS
 
 if TYPE_CHECKING:
     from simpy.events import Event

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 
-from gridtwin.scenarios.schema import ChannelKind
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
+from gridtwin.vocab import CHANNEL_ORDER, ChannelKind
 
 if TYPE_CHECKING:
     from gridtwin.agents.assisted import AssistedIntake
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CHANNEL_CLASSES", "CHANNEL_ORDER", "Channel", "OnlineChannel", "PhotoChannel"]
 
-CHANNEL_ORDER: tuple[ChannelKind, ...] = tuple(ChannelKind)
-"""Channel kinds in code order: event-log channel codes index this tuple."""
 
 Intake = Generator[Any, Any, bool]
 """What :meth:`Channel.intake` is: a SimPy sub-process returning whether the case was taken in."""

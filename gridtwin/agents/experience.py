@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.population import AGE_GROUPS, Population
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.schema import SatisfactionModel
-from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome
+from gridtwin.vocab import CHANNEL_ORDER
 
 if TYPE_CHECKING:
     from gridtwin.model import CaseTypeInfo

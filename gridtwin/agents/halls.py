@@ -13,11 +13,11 @@ import numpy as np
 
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.agents.rosters import shift_groups
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
-from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:

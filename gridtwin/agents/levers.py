@@ -31,7 +31,7 @@ from gridtwin.agents.relief import ReliefScan
 from gridtwin.agents.tasks import TaskBoard, TaskKind
 from gridtwin.agents.visits import HiddenWatch, VisitSchedule
 from gridtwin.scenarios.base import CaseKind, ChannelKind
-from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

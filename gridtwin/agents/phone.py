@@ -13,7 +13,7 @@ from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.servers import ServerPool, roster_groups
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.scenarios.base import ChannelKind
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
+from gridtwin.vocab import AGE_GROUPS
 
 if TYPE_CHECKING:
     from gridtwin.model import CaseTypeInfo, GovernanceModel

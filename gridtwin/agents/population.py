@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridtwin.scenarios.schema import AgeGroup
 from gridtwin.scenarios.schema import Population as PopulationSpec
+from gridtwin.vocab import AGE_GROUPS, AgeGroup
 
 __all__ = ["AGE_GROUPS", "Population", "build_population", "split_total"]
 
-AGE_GROUPS: tuple[AgeGroup, ...] = (AgeGroup.YOUNG, AgeGroup.ADULT, AgeGroup.ELDERLY)
-"""Age groups in code order: ``age_group`` holds indexes into this tuple."""
 
 
 @dataclass(slots=True)

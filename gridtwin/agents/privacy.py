@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from simpy.events import Event

@@ -24,8 +24,8 @@ import numpy as np
 
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.agents.visits import HiddenWatch, reveal
-from gridtwin.sim.calendar import MINUTES_PER_DAY
-from gridtwin.sim.distributions import Quantile
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event

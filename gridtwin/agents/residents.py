@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from gridtwin.agents.channels import CHANNEL_ORDER
-from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.scenarios.schema import Behaviour
+from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

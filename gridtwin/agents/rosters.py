@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridtwin.scenarios.base import ChannelKind
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WeeklyCalendar
 from gridtwin.scenarios.staffing_schema import ROLES, Shift, SurgeRoster
-from gridtwin.sim.calendar import MINUTES_PER_DAY, WeeklyCalendar
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:

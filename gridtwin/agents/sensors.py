@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from gridtwin.scenarios.schema import SensorsSpec
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

@@ -21,10 +21,10 @@ import numpy as np
 
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.scenarios.base import ChannelKind
-from gridtwin.sim.calendar import MINUTES_PER_DAY
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event

@@ -10,7 +10,7 @@ import mesa
 
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, PatrolSpec
 from gridtwin.sim.casedraws import Draw
-from gridtwin.sim.distributions import BufferedSampler, Quantile
+from gridtwin.sim.sampling import BufferedSampler, Quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event

@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from gridtwin.agents.levers import LEVER_KPI_NAMES as CHANNEL_LEVER_KPIS
-from gridtwin.sim.distributions import Distribution
+from gridtwin.scenarios.distributions import Distribution
 from gridtwin.sim.lever_kpis import LEVER_KPI_NAMES as STAFFING_LEVER_KPIS
 
 __all__ = [

@@ -1,14 +1,25 @@
-"""The scenario format's vocabulary: kinds as enums, the strict base model, shares, calendars."""
+"""The scenario format's building blocks: the strict base model, shares, calendars.
+
+The kinds (channels, age groups, case kinds...) are the project's shared vocabulary
+(:mod:`gridtwin.vocab`), re-exported here as the format's words.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.scenarios.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.vocab import (
+    RESIDENT_CHANNELS,
+    AgeGroup,
+    CaseKind,
+    ChannelKind,
+    DiscoveryMode,
+    SharingMode,
+)
 
 __all__ = [
     "RESIDENT_CHANNELS",
@@ -32,78 +43,6 @@ Coefficient = Annotated[float, Field(ge=-50.0, le=50.0)]
 MAX_DAYS = 3660.0
 """Longest horizon, and bound of every day count (ten years)."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-class ChannelKind(StrEnum):
-    """How a case enters the system."""
-
-    HOTLINE = "hotline"
-    """12345 city hotline: an operator takes the call and creates a work order."""
-    CONSULTATION = "consultation"
-    """24 h consultation line (一按灵): answers questions, creates no work order."""
-    PORTAL = "portal"
-    """Online portal or app (一网通办)."""
-    WINDOW = "window"
-    """Service-hall window."""
-    KIOSK = "kiosk"
-    """24 h self-service kiosk."""
-    PHOTO = "photo"
-    """Citizen photo report (随手拍)."""
-    PATROL = "patrol"
-    """Found by a grid worker on patrol or on a visit."""
-    SENSOR = "sensor"
-    """Found by an IoT sensor."""
-
-
-RESIDENT_CHANNELS = (
-    ChannelKind.HOTLINE,
-    ChannelKind.CONSULTATION,
-    ChannelKind.PORTAL,
-    ChannelKind.WINDOW,
-    ChannelKind.KIOSK,
-    ChannelKind.PHOTO,
-)
-"""Channels a resident can choose; patrol and sensors discover, they are not chosen."""
-
-
-class AgeGroup(StrEnum):
-    """Age groups that differ in channel use and digital literacy."""
-
-    YOUNG = "young"
-    ADULT = "adult"
-    ELDERLY = "elderly"
-
-
-class CaseKind(StrEnum):
-    """The families of cases of the domain brief."""
-
-    ADMIN = "admin"
-    """Administrative service item (permit, registration, benefit)."""
-    EVENT = "event"
-    """Urban governance event at a place (noise, sanitation, road damage...)."""
-    HIDDEN = "hidden"
-    """Hidden need of an elderly resident living alone, found only by visits or sensors."""
-    INQUIRY = "inquiry"
-    """A question: answered at intake, or passed on to a department."""
-
-
-class DiscoveryMode(StrEnum):
-    """Who can discover an urban event or a hidden need."""
-
-    RESIDENT = "resident"
-    PATROL = "patrol"
-    SENSOR = "sensor"
-
-
-class SharingMode(StrEnum):
-    """How departments share the data (certificates) they issue."""
-
-    NONE = "none"
-    """Every material from another department costs the applicant a trip."""
-    PAIRS = "pairs"
-    """Only the listed (lead department, issuing department) pairs share."""
-    LIBRARY = "library"
-    """A shared electronic certificate library holds a share of all materials."""
 
 
 def _mentions(annotation: Any, types: tuple[type, ...]) -> bool:

@@ -17,8 +17,8 @@ from gridtwin.scenarios.discovery_schema import (
     StaffApps,
     UnifiedPortal,
 )
+from gridtwin.scenarios.distributions import Distribution, Exponential, Fixed, LogNormal
 from gridtwin.scenarios.staffing_schema import Shift
-from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 __all__ = [
     "Channels",

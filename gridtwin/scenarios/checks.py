@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gridtwin.scenarios.discovery_checks import lever_problems
+from gridtwin.scenarios.geojson import check_cells
 from gridtwin.scenarios.schema import (
     AdminItem,
     AgeGroup,
@@ -28,7 +29,6 @@ from gridtwin.scenarios.schema import (
     UrbanEvent,
 )
 from gridtwin.scenarios.staffing_checks import check_staffing
-from gridtwin.sim.geojson import check_cells
 
 __all__ = ["Problem", "cross_check", "geojson_problems"]
 

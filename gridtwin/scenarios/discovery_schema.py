@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from gridtwin.scenarios.base import AgeGroup, Coefficient, Identifier, Share, StrictModel
-from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
+from gridtwin.scenarios.distributions import Distribution, Exponential, Fixed, LogNormal
 
 __all__ = [
     "AssistedService",

@@ -42,6 +42,7 @@ from gridtwin.scenarios.channel_specs import (
     WindowsSpec,
 )
 from gridtwin.scenarios.discovery_schema import Privacy, Relief
+from gridtwin.scenarios.distributions import Distribution, Exponential, Fixed, LogNormal
 from gridtwin.scenarios.staffing_schema import (
     Accountability,
     Levels,
@@ -49,7 +50,6 @@ from gridtwin.scenarios.staffing_schema import (
     Staffing,
     Typhoon,
 )
-from gridtwin.sim.distributions import Distribution, Exponential, Fixed, LogNormal
 
 MAX_SCALE = 10.0
 """Upper bound of the scale factors (``services.demand_scale``, ``behaviour.patience_scale``):

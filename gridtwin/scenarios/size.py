@@ -103,7 +103,7 @@ def _city(s: Scenario) -> tuple[float, int]:
     """Area (km²) and number of grids of the city."""
     if s.city.synthetic is not None:
         return s.city.synthetic.area_km2, s.city.synthetic.grids
-    from gridtwin.sim.geojson import read_cells
+    from gridtwin.scenarios.geojson import read_cells
 
     geod = Geod(ellps="WGS84")
     cells = read_cells(Path(str(s.city.geojson)))

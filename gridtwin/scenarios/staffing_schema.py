@@ -27,8 +27,8 @@ from gridtwin.scenarios.base import (
     Share,
     StrictModel,
 )
-from gridtwin.sim.calendar import WEEKDAYS, WeeklyCalendar, parse_span
-from gridtwin.sim.distributions import Distribution, Exponential, Fixed
+from gridtwin.scenarios.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.scenarios.distributions import Distribution, Exponential, Fixed
 
 __all__ = [
     "ROLES",

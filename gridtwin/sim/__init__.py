@@ -1,9 +1,9 @@
-"""The engine: SimPy time, calendars, the city grid, the case life cycle, event log and KPIs.
+"""The engine: SimPy time, the city grid, the case life cycle, samplers, event log and KPIs.
 
-The key classes and functions of the submodules are listed in ``__all__`` and resolved on
-first access (PEP 562): importing them here eagerly would form a cycle, since
-:mod:`gridtwin.scenarios.schema` imports this package's calendar and distributions while
-:mod:`~gridtwin.sim.kpis` and others import the schema and the agents.
+The engine reads the scenario format (:mod:`gridtwin.scenarios`: the schema, its calendars,
+distributions and GeoJSON cells) and the shared vocabulary (:mod:`gridtwin.vocab`); neither of
+them imports the engine. The key classes and functions of the submodules are listed in
+``__all__`` and resolved on first access (PEP 562), so importing the package stays cheap.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from gridtwin._lazy import lazy_exports
 
 _LAZY = {
     "ArrivalProcess": ".arrivals",
-    "WeeklyCalendar": ".calendar",
     "Case": ".cases",
     "Outcome": ".cases",
     "Stage": ".cases",
     "CityError": ".city",
     "CityGrid": ".city",
     "build_city": ".city",
-    "Distribution": ".distributions",
+    "Quantile": ".sampling",
     "ConservationError": ".errors",
     "CaseTable": ".eventlog",
     "EventLog": ".eventlog",

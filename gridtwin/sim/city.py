@@ -34,7 +34,7 @@ from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from gridtwin.sim.geojson import LEVELS, Cell, CityError, read_cells, utm_crs
+from gridtwin.scenarios.geojson import LEVELS, Cell, CityError, read_cells, utm_crs
 
 if TYPE_CHECKING:
     from gridtwin.scenarios.schema import City, SyntheticCity

@@ -13,11 +13,10 @@ from typing import SupportsFloat
 
 import numpy as np
 
-from gridtwin.agents.channels import CHANNEL_ORDER
-from gridtwin.agents.population import AGE_GROUPS
+from gridtwin.scenarios.calendar import WeeklyCalendar
 from gridtwin.scenarios.schema import CaseKind, ChannelKind
-from gridtwin.sim.calendar import WeeklyCalendar
 from gridtwin.sim.cases import Outcome, Stage
+from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
 
 __all__ = ["KpiInputs", "busy_minutes", "compute_kpis", "rate"]
 

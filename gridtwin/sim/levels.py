@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gridtwin.scenarios.staffing_schema import Levels
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.distributions import Quantile
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

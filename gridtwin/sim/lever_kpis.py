@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gridtwin.agents.channels import CHANNEL_ORDER
 from gridtwin.agents.rosters import staff_hours_by_role
 from gridtwin.scenarios.base import CaseKind, ChannelKind
-from gridtwin.sim.calendar import MINUTES_PER_DAY, WEEKDAYS
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS
 from gridtwin.sim.cases import Outcome, Stage
 from gridtwin.sim.kpis import rate
+from gridtwin.vocab import CHANNEL_ORDER
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

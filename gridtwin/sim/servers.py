@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-from gridtwin.sim.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK, WeeklyCalendar
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, MINUTES_PER_WEEK, WeeklyCalendar
 
 __all__ = ["ServerPool", "roster_groups"]
 

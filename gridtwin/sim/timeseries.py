@@ -27,10 +27,9 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from gridtwin.agents.channels import CHANNEL_ORDER
-from gridtwin.agents.population import AGE_GROUPS
 from gridtwin.scenarios.schema import ChannelKind
 from gridtwin.sim.cases import Outcome, Stage
+from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
 
 __all__ = ["hourly_series", "occupancy_by_minute"]
 

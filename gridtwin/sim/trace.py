@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridtwin.sim.calendar import MINUTES_PER_DAY, WEEKDAYS
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS
 
 __all__ = [
     "STAGE_TERMS",

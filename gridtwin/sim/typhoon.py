@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridtwin.scenarios.base import ChannelKind
+from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.staffing_schema import Typhoon
-from gridtwin.sim.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import WIDTH, Draw
 from gridtwin.sim.cases import Case
 from gridtwin.sim.city import CityGrid
-from gridtwin.sim.distributions import Quantile
 from gridtwin.sim.lifecycle import event_case
+from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 
-from gridtwin.sim.calendar import WEEKDAYS
+from gridtwin.scenarios.calendar import WEEKDAYS
 
 __all__ = ["SERIES", "heatmap", "hour_of_week", "line_chart", "series_keys", "window"]
 

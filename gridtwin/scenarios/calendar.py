@@ -20,9 +20,7 @@ import numpy as np
 
 __all__ = ["MINUTES_PER_DAY", "MINUTES_PER_WEEK", "WEEKDAYS", "WeeklyCalendar"]
 
-MINUTES_PER_DAY = 1440
-MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from gridtwin.vocab import MINUTES_PER_DAY, MINUTES_PER_WEEK, WEEKDAYS
 
 
 def parse_hhmm(text: str) -> int:

@@ -33,9 +33,6 @@ __all__ = [
     "Gamma",
     "LogNormal",
     "Triangular",
-    "BufferedSampler",
-    "Quantile",
-    "UniformStream",
 ]
 
 
@@ -294,82 +291,3 @@ Distribution = Annotated[
     BeforeValidator(_number_to_fixed),
 ]
 """Any of the distributions, chosen by the ``dist`` key (a bare number means ``fixed``)."""
-
-
-class BufferedSampler:
-    """Hands out draws one at a time from blocks drawn in bulk.
-
-    Drawing one number at a time from numpy costs about a microsecond; drawing blocks and
-    handing them out costs a few tens of nanoseconds. The sequence of values is the same as
-    ``dist.sample(rng, n)`` called in blocks, so it is reproducible for a given stream.
-
-    Args:
-        dist: What to draw.
-        rng: The stream to draw from (owned by one component).
-        factor: Multiplier applied to every draw (e.g. seconds to minutes).
-        block: How many values to draw at once.
-    """
-
-    __slots__ = ("_dist", "_rng", "_factor", "_block", "_buf", "_i")
-
-    def __init__(
-        self, dist: _Dist | None, rng: np.random.Generator, factor: float = 1.0, block: int = 4096
-    ) -> None:
-        self._dist = dist
-        self._rng = rng
-        self._factor = factor
-        self._block = block
-        self._buf: list[float] = []
-        self._i = 0
-
-    def _refill(self) -> list[float]:
-        assert self._dist is not None
-        return (self._dist.sample(self._rng, self._block) * self._factor).tolist()
-
-    def __call__(self) -> float:
-        """Return the next draw."""
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self._refill()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
-
-
-class UniformStream(BufferedSampler):
-    """Uniform [0, 1) draws, one at a time, from blocks drawn in bulk (see BufferedSampler)."""
-
-    __slots__ = ()
-
-    def __init__(self, rng: np.random.Generator, block: int = 8192) -> None:
-        super().__init__(None, rng, 1.0, block)
-
-    def _refill(self) -> list[float]:
-        return self._rng.random(self._block).tolist()
-
-
-class Quantile:
-    """A distribution's values from uniform draws the caller owns: ``q(u)``.
-
-    Where :class:`BufferedSampler` hands out the next value of a stream shared by everything
-    that asks, a :class:`Quantile` turns a uniform number into a value (inverse-transform
-    sampling), so each case can draw from its own numbers (see :mod:`gridtwin.sim.casedraws`).
-
-    Args:
-        dist: The distribution.
-        factor: Multiplier applied to every value (e.g. seconds to minutes).
-    """
-
-    __slots__ = ("dist", "_q", "_factor")
-
-    def __init__(self, dist: _Dist, factor: float = 1.0) -> None:
-        self.dist = dist
-        self._q = dist.quantile()
-        self._factor = factor
-
-    def __call__(self, u: float) -> float:
-        """The value at uniform draw ``u`` in [0, 1)."""
-        return self._q(u) * self._factor
-
-    def __repr__(self) -> str:
-        return f"Quantile({self.dist!r}, factor={self._factor!r})"
