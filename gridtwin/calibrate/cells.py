@@ -21,7 +21,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, mapping
 
 from gridtwin.calibrate import CalibrationError
-from gridtwin.sim.geojson import CityError, read_cells, utm_crs
+from gridtwin.scenarios.geojson import CityError, read_cells, utm_crs
 
 __all__ = ["MAX_SIDE", "CellSet", "geojson_cells", "grid_cells"]
 

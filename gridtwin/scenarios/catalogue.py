@@ -35,8 +35,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from gridtwin.scenarios.distributions import MAX_VALUE, Distribution
 from gridtwin.scenarios.schema import Scenario
-from gridtwin.sim.distributions import MAX_VALUE, Distribution
 
 __all__ = ["LeverRow", "lever_rows", "rows_to_json", "rows_to_markdown", "unit_of"]
 
