@@ -5,7 +5,10 @@ and, measured in the same process afterwards, the customers per second of a bare
 single-queue M/M/c loop (request, grant, timeout, release) as the reference cost of one queue
 pass. Run it on a quiet machine:
 
-    python benchmarks/bench_district.py [--days 365] [--scenario district] [--profile]
+    python benchmarks/bench_district.py [--days 365] [--scenario NAME] [--all-levers] [--profile]
+
+``--all-levers`` switches on every lever of docs/policies.md at once (``ALL_LEVERS``): the
+district-year with every mechanism on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,39 @@ import simpy
 from gridtwin.model import GovernanceModel
 from gridtwin.runner import run
 from gridtwin.scenarios.loader import load_scenario
+
+ALL_LEVERS: tuple[str, ...] = (
+    # 1 staffing and cost: a Monday shift, department shifts, staff costs, a backlog roster
+    "channels.hotline.shifts=[{days: [mon], hours: ['08:00-20:00'], staff: 20}]",
+    "departments.civil_affairs.shifts=[{days: [sat], hours: ['09:00-12:00'], staff: 5}]",
+    "staffing.cost_per_hour={hotline: 60, window: 70, department: 90, grid_worker: 50,"
+    " rework: 90, surge: 135}",
+    "staffing.surge_rosters=[{name: backlog, trigger: backlog, watch: hotline,"
+    " backlog_above_h: 0.05, hold_h: 4, hotline: 10},"
+    " {name: emergency, trigger: typhoon, hold_h: 72, hotline: 10,"
+    " departments: {emergency: 10, urban_management: 10}}]",
+    # 2 vertical levels, not integrated
+    "policies.levels.crossings=2",
+    # 3 channels: assisted service, staff apps, kiosk sites left automatic
+    "channels.portal.assisted.enabled=true",
+    "channels.portal.staff_apps.apps=5",
+    # 4 discovery: typed sensors with false alarms, camera checks, home visits, photo uptake
+    "channels.sensor.by_type={flooding: {coverage: 0.5, false_alarms_per_year: 12},"
+    " water_leak: {coverage: 0.3}}",
+    "channels.sensor.camera_confirm.enabled=true",
+    "channels.patrol.home_visits.per_month=1",
+    "channels.photo.uptake.enabled=true",
+    # 5 accountability: rework and three-rates pressure
+    "policies.accountability.rework=true",
+    "policies.accountability.pressure=0.3",
+    # 6 proactive relief
+    "policies.relief.enabled=true",
+    # 7 a typhoon in the autumn
+    "services.typhoon={start_day: 250, end_day: 252, case_type: flooding, events_per_day: 300}",
+    # 8 privacy
+    "policies.privacy.personal_data_level=0.5",
+)
+"""Every lever on (see docs/policies.md)."""
 
 
 def peak_rss_mb() -> float:
@@ -59,9 +95,11 @@ def main() -> None:
     ap.add_argument("--scenario", default="district")
     ap.add_argument("--days", type=float, default=365.0)
     ap.add_argument("--profile", action="store_true", help="profile the simulation itself")
+    ap.add_argument("--all-levers", action="store_true", help="every lever of docs/policies.md on")
     args = ap.parse_args()
 
-    scenario = load_scenario(args.scenario, [f"run.horizon_days={args.days}"])
+    levers = ALL_LEVERS if args.all_levers else ()
+    scenario = load_scenario(args.scenario, [f"run.horizon_days={args.days}", *levers])
     if args.profile:
         model = GovernanceModel(scenario)
         cProfile.runctx("model.run()", globals(), {"model": model}, "/tmp/gridtwin.prof")
@@ -74,7 +112,8 @@ def main() -> None:
     k = result.kpis
     sim = k["wall_seconds"]
     cases = result.cases.num_rows
-    print(f"scenario            {args.scenario}, {args.days:g} days")
+    on = ", every lever on" if args.all_levers else ""
+    print(f"scenario            {args.scenario}, {args.days:g} days{on}")
     print(f"cases               {cases:,} ({k['cases_total']:,} after warm-up)")
     print(f"events processed    {k['events_processed']:,}")
     print(f"event-log records   {result.events.num_rows:,}")
