@@ -63,6 +63,16 @@ def test_items_with_ids_merge_by_id_in_base_order_new_ones_last() -> None:
     ]
 
 
+def test_a_key_given_remove_true_is_dropped_from_the_mapping() -> None:
+    base = {"a": {"x": 1, "y": 2}, "b": 3}
+    got = merge(base, {"a": {"y": {"remove": True}}, "b": {"remove": True}, "c": {"remove": True}})
+    assert got == {"a": {"x": 1}}
+    # Only exactly ``{remove: true}`` drops: a mapping with more keys merges as usual.
+    assert merge({"a": {"x": 1}}, {"a": {"remove": True, "y": 2}}) == {
+        "a": {"x": 1, "remove": True, "y": 2}
+    }
+
+
 def test_remove_false_keeps_the_item_and_is_not_passed_on() -> None:
     assert merge([{"id": "a", "v": 1}], [{"id": "a", "remove": False, "v": 2}]) == [
         {"id": "a", "v": 2}
