@@ -44,8 +44,9 @@ def merge(base: Any, change: Any) -> Any:
         change: The extending scenario's value at the same path.
 
     Returns:
-        Mappings merged key by key (a key whose value is ``{remove: true}`` dropped), lists of ``id``-keyed mappings merged by id (base order
-        first, new items appended, ``remove: true`` items dropped), anything else ``change``.
+        Mappings merged key by key (a key whose value is ``{remove: true}`` dropped), lists
+        of ``id``-keyed mappings merged by id (base order first, new items appended,
+        ``remove: true`` items dropped), anything else ``change``.
 
     Example:
         >>> merge({"a": 1, "b": {"c": 2, "d": 3}}, {"b": {"d": 4}})
