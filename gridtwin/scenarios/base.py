@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from gridtwin.scenarios.calendar import WEEKDAYS, WeeklyCalendar, parse_span
 from gridtwin.vocab import (
@@ -27,6 +27,7 @@ __all__ = [
     "MAX_DAYS",
     "Beta",
     "CalendarSpec",
+    "DaySpans",
     "CaseKind",
     "Coefficient",
     "ChannelKind",
@@ -35,6 +36,7 @@ __all__ = [
     "Share",
     "SharingMode",
     "StrictModel",
+    "Weekdays",
 ]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -107,34 +109,38 @@ class Beta(StrictModel):
         return self.a / (self.a + self.b)
 
 
+def _weekdays(v: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [d for d in v if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
+    if not v:
+        raise ValueError("needs at least one day")
+    return v
+
+
+def _day_spans(v: tuple[str, ...]) -> tuple[str, ...]:
+    if not v:
+        raise ValueError("needs at least one span HH:MM-HH:MM")
+    for span in v:
+        parse_span(span)
+    return v
+
+
+Weekdays = Annotated[tuple[str, ...], AfterValidator(_weekdays)]
+"""Weekday names (mon ... sun), at least one."""
+DaySpans = Annotated[tuple[str, ...], AfterValidator(_day_spans)]
+"""Daily spans ``HH:MM-HH:MM``, at least one."""
+
+
 class CalendarSpec(StrictModel):
     """Working hours: the listed spans on the listed weekdays, or around the clock."""
 
     always: bool = False
     """Open 24 hours a day, 7 days a week (the other fields are then ignored)."""
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    days: Weekdays = ("mon", "tue", "wed", "thu", "fri")
     """Weekdays open (mon ... sun)."""
-    hours: tuple[str, ...] = ("09:00-12:00", "13:30-17:30")
+    hours: DaySpans = ("09:00-12:00", "13:30-17:30")
     """Open spans of each open day, as HH:MM-HH:MM."""
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [d for d in v if d not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
-        if not v:
-            raise ValueError("needs at least one day")
-        return v
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v:
-            raise ValueError("needs at least one span HH:MM-HH:MM")
-        for span in v:
-            parse_span(span)
-        return v
 
     def build(self) -> WeeklyCalendar:
         """The engine's calendar for this spec."""

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from gridtwin.scenarios.base import (
     MAX_DAYS,
     CalendarSpec,
+    DaySpans,
     Identifier,
     Share,
     StrictModel,
+    Weekdays,
 )
-from gridtwin.scenarios.calendar import WEEKDAYS, WeeklyCalendar, parse_span
+from gridtwin.scenarios.calendar import WeeklyCalendar
 from gridtwin.scenarios.distributions import Distribution, Exponential, Fixed
 
 __all__ = [
@@ -60,31 +62,12 @@ class Shift(StrictModel):
 
     name: str = ""
     """A label for reports (optional)."""
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    days: Weekdays = ("mon", "tue", "wed", "thu", "fri")
     """Weekdays the shift works (mon ... sun)."""
-    hours: tuple[str, ...] = ("09:00-17:00",)
+    hours: DaySpans = ("09:00-17:00",)
     """Daily spans the shift is on duty, as HH:MM-HH:MM."""
     staff: int = Field(ge=1, le=10_000)
     """Staff (seats, clerks, handlers) the shift adds while on duty."""
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [d for d in v if d not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a weekday; allowed: {', '.join(WEEKDAYS)}")
-        if not v:
-            raise ValueError("needs at least one day")
-        return v
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if not v:
-            raise ValueError("needs at least one span HH:MM-HH:MM")
-        for span in v:
-            parse_span(span)
-        return v
 
     def calendar(self) -> WeeklyCalendar:
         """The shift's weekly calendar."""
