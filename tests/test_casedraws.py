@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from gridtwin.runner import run
@@ -18,7 +20,7 @@ from gridtwin.scenarios.distributions import (
     Triangular,
 )
 from gridtwin.scenarios.loader import load_scenario
-from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, Draw, overflow_uniform
+from gridtwin.sim.casedraws import _M64, OFFSETS, SIZES, WIDTH, Draw, _mix, overflow_uniform
 from gridtwin.sim.cases import Case
 from gridtwin.sim.sampling import Quantile
 
@@ -118,3 +120,18 @@ def test_visits_until_found_is_geometric(p):
     assert abs(k.mean() - 1 / p) < 0.05 / p
     assert visits_until_found(0.5, 1.0) == 1
     assert visits_until_found(0.5, 0.0) > 10**15
+
+
+@given(
+    st.integers(0, 2**63 - 1),
+    st.integers(0, 2**40),
+    st.integers(0, 63),
+    st.integers(0, 10_000),
+)
+def test_hashed_numbers_are_three_splitmix_rounds(seed: int, case: int, purpose: int, k: int):
+    """The written-out, cached form equals mix(mix(mix(seed) ^ case) ^ (purpose << 32 | k))."""
+    x = _mix(_mix(_mix(seed & _M64) ^ case) ^ ((purpose << 32) | k))
+    want = (x >> 11) * (1.0 / 9007199254740992.0)
+    assert overflow_uniform(seed, case, purpose, k) == want
+    assert overflow_uniform(seed, case, purpose, k) == want  # from the cache, the same
+    assert 0.0 <= want < 1.0
