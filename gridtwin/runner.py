@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import simpy
 
 import gridtwin
+from gridtwin.agents.rosters import staff_hours_by_role
 from gridtwin.model import GovernanceModel
 from gridtwin.rundir import MANIFEST, RUN_FILES, write_run
 from gridtwin.scenarios.loader import (
@@ -181,6 +182,12 @@ def _execute(
     return model, time.perf_counter() - t0
 
 
+def _staff_hours(model: GovernanceModel) -> dict[str, float]:
+    """Paid staff hours per role, rework desks included."""
+    acc = model.accountability
+    return staff_hours_by_role(model, acc.pools if acc is not None else ())
+
+
 def _kpis(
     model: GovernanceModel, cases: dict[str, np.ndarray], events: dict[str, np.ndarray], wall: float
 ) -> dict[str, Any]:
@@ -206,7 +213,7 @@ def _kpis(
     )
     return {
         **figures,
-        **lever_kpis(model, cases, events, int(figures["cases_resolved"])),  # type: ignore[call-overload]
+        **lever_kpis(model, cases, events, int(figures["cases_resolved"]), _staff_hours(model)),  # type: ignore[call-overload]
         **model.levers.kpis(cases),
         "seed": model.seed_value,
         "scenario_sha256": scenario_sha256(s),

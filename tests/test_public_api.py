@@ -92,9 +92,13 @@ def test_run_tiny_through_the_top_level():
     assert k["cases_total"] > 0
 
 
-def _imports(path: Path) -> set[str]:
-    """Every gridtwin module a source file imports (type-only imports included)."""
+def _imports(path: Path, runtime_only: bool = False) -> set[str]:
+    """Every gridtwin module a source file imports (type-only ones too unless ``runtime_only``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    if runtime_only:  # drop the ``if TYPE_CHECKING:`` blocks
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                node.body = []
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gridtwin"):
@@ -123,5 +127,17 @@ def test_layers_import_only_downwards(layer: str, forbidden: tuple[str, ...]) ->
         for f in files
         for m in _imports(f)
         if m.startswith(forbidden)
+    }
+    assert not bad, sorted(bad)
+
+
+def test_the_engine_imports_the_model_and_agents_only_for_types() -> None:
+    """At run time sim/ needs neither the model nor its agents: they are handed in."""
+    root = Path(gridtwin.__file__).parent / "sim"
+    bad = {
+        f"sim/{f.name} imports {m}"
+        for f in sorted(root.glob("*.py"))
+        for m in _imports(f, runtime_only=True)
+        if m.startswith(("gridtwin.agents", "gridtwin.model", "gridtwin.runner"))
     }
     assert not bad, sorted(bad)

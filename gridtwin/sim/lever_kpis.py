@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gridtwin.agents.rosters import staff_hours_by_role
 from gridtwin.scenarios.base import CaseKind, ChannelKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS
 from gridtwin.sim.cases import Outcome, Stage
@@ -55,6 +54,7 @@ def lever_kpis(
     cases: dict[str, np.ndarray],
     events: dict[str, np.ndarray],
     resolved: int,
+    hours: dict[str, float],
 ) -> dict[str, object]:
     """The levers' figures of a finished run.
 
@@ -63,11 +63,12 @@ def lever_kpis(
         cases: Its case table as arrays.
         events: Its event log as arrays.
         resolved: Reported resolved cases after the warm-up (``cases_resolved``).
+        hours: Paid staff hours per role after the warm-up (the model's rosters count them:
+            :func:`gridtwin.agents.rosters.staff_hours_by_role`).
     """
     win = cases["arise"] >= model.warmup
     total = int(win.sum())
     acc = model.accountability
-    hours = staff_hours_by_role(model, acc.pools if acc is not None else ())
     rates = model.config.staffing.cost_per_hour
     cost = sum(h * rates.get(role, 0.0) for role, h in hours.items())  # type: ignore[call-overload]
     staff_hours = sum(hours.values())
