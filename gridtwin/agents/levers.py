@@ -32,6 +32,7 @@ from gridtwin.agents.tasks import TaskBoard, TaskKind
 from gridtwin.agents.visits import HiddenWatch, VisitSchedule
 from gridtwin.scenarios.base import CaseKind, ChannelKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
+from gridtwin.sim.kpis import rounded
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel
@@ -56,10 +57,6 @@ LEVER_KPI_NAMES = (
     "relief_found_by_data",
 )
 """The top-level KPI keys these mechanisms add to ``kpis.json``, in order."""
-
-
-def _round(x: float) -> float:
-    return round(float(x), 6)
 
 
 class Levers:
@@ -143,25 +140,25 @@ class Levers:
         relief = self.relief
         return {
             "assisted_cases": self.assist.cases if self.assist is not None else 0,
-            "assisted_staff_hours": _round(assisted_min / 60.0),
-            "app_entry_staff_hours": _round(
+            "assisted_staff_hours": rounded(assisted_min / 60.0),
+            "app_entry_staff_hours": rounded(
                 self.app_entry.minutes / 60.0 if self.app_entry is not None else 0.0
             ),
             "false_alarms": alarms.false_alarms if alarms is not None else 0,
             "false_alarm_visits": task_n[TaskKind.FALSE_ALARM],
             "camera_checks": alarms.checks if alarms is not None else 0,
-            "camera_check_hours": _round(alarms.check_minutes / 60.0 if alarms else 0.0),
+            "camera_check_hours": rounded(alarms.check_minutes / 60.0 if alarms else 0.0),
             "home_visits": task_n[TaskKind.HOME_VISIT],
-            "worker_visit_hours": _round(sum(task_min) / 60.0),
+            "worker_visit_hours": rounded(sum(task_min) / 60.0),
             "photo_report_share": (
-                _round((events & (cases["channel"] == photo)).sum() / n_events)
+                rounded((events & (cases["channel"] == photo)).sum() / n_events)
                 if n_events
                 else None
             ),
             "relief_found_share": (
-                _round(found.sum() / needy.sum()) if relief_type >= 0 and needy.any() else None
+                rounded(found.sum() / needy.sum()) if relief_type >= 0 and needy.any() else None
             ),
-            "relief_delay_days": _round(delay.mean()) if len(delay) else None,
+            "relief_delay_days": rounded(delay.mean()) if len(delay) else None,
             "relief_false_positives": relief.false_positives if relief is not None else 0,
             "relief_visits": relief.visits if relief is not None else 0,
             "relief_found_by_data": relief.found if relief is not None else 0,

@@ -29,6 +29,13 @@ PLOTS = ("arrivals_held_out.png", "arrivals_backtest.png", "profile.png", "time_
 """The plots written beside ``report.md``."""
 
 
+def _save(fig: Any, path: Path) -> None:
+    """Lay out, write and release a figure (every plot of the report the same way)."""
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def _arrivals_plot(path: Path, res: dict[str, Any], title: str) -> None:
     h = res["hourly"]
     x = np.arange(len(h["observed"]))
@@ -42,9 +49,7 @@ def _arrivals_plot(path: Path, res: dict[str, Any], title: str) -> None:
     ax.set_ylabel("requests per hour")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _profile_plot(path: Path, fit: Fit) -> None:
@@ -56,9 +61,7 @@ def _profile_plot(path: Path, fit: Fit) -> None:
     ax.set_ylabel("relative rate (mean 1)")
     ax.set_title("Fitted hourly profiles")
     ax.legend(fontsize=7)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _ttc_plot(path: Path, fit: Fit) -> None:
@@ -82,9 +85,7 @@ def _ttc_plot(path: Path, fit: Fit) -> None:
     ax.set_ylabel("share still open")
     ax.set_title("Time to close (training period, censored)")
     ax.legend(fontsize=7)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _h(x: float | None) -> str:

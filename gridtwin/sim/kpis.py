@@ -18,7 +18,7 @@ from gridtwin.scenarios.schema import CaseKind, ChannelKind
 from gridtwin.sim.cases import Outcome, Stage
 from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
 
-__all__ = ["KpiInputs", "busy_minutes", "compute_kpis", "rate"]
+__all__ = ["KpiInputs", "busy_minutes", "compute_kpis", "rate", "rounded"]
 
 ONLINE = (CHANNEL_ORDER.index(ChannelKind.PORTAL), CHANNEL_ORDER.index(ChannelKind.PHOTO))
 
@@ -49,6 +49,11 @@ class KpiInputs:
 def rate(num: SupportsFloat, den: SupportsFloat) -> float | None:
     """``num / den`` rounded to 6 places, or None when there is nothing to divide."""
     return round(float(num) / float(den), 6) if den else None
+
+
+def rounded(x: SupportsFloat) -> float:
+    """A figure as ``kpis.json`` writes it: rounded to 6 places."""
+    return round(float(x), 6)
 
 
 def _mean(x: np.ndarray) -> float | None:

@@ -14,7 +14,7 @@ import numpy as np
 from gridtwin.scenarios.base import CaseKind, ChannelKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS
 from gridtwin.sim.cases import Outcome, Stage
-from gridtwin.sim.kpis import rate
+from gridtwin.sim.kpis import rate, rounded
 from gridtwin.vocab import CHANNEL_ORDER
 
 if TYPE_CHECKING:
@@ -43,10 +43,6 @@ LEVER_KPI_NAMES = (
     "typhoon_backlog_clear_h",
 )
 """The keys :func:`lever_kpis` adds to ``kpis.json``, in order."""
-
-
-def _round(x: float) -> float:
-    return round(float(x), 6)
 
 
 def lever_kpis(
@@ -93,7 +89,7 @@ def lever_kpis(
     day = (events["start"][q_hot] // MINUTES_PER_DAY).astype(np.int64) % 7
     waits_s = (events["end"][q_hot] - events["start"][q_hot]) * 60.0
     by_weekday = {
-        name: _round(waits_s[day == d].mean()) if (day == d).any() else None
+        name: rounded(waits_s[day == d].mean()) if (day == d).any() else None
         for d, name in enumerate(WEEKDAYS)
     }
 
@@ -128,22 +124,22 @@ def lever_kpis(
         ev = during & kinds & (cases["reported"] >= 0)
         done = ev & (out != Outcome.OPEN) & (out != Outcome.ABANDONED)
         if done.any():
-            t_close = _round(np.mean(cases["closed"][done] - cases["reported"][done]) / 60.0)
+            t_close = rounded(np.mean(cases["closed"][done] - cases["reported"][done]) / 60.0)
         closed_at = np.where(out[ev] == Outcome.OPEN, model.horizon, cases["closed"][ev])
         if len(closed_at):
-            t_clear = _round(max(0.0, float(np.quantile(closed_at, 0.95)) - typhoon.end) / 60.0)
+            t_clear = rounded(max(0.0, float(np.quantile(closed_at, 0.95)) - typhoon.end) / 60.0)
 
     return {
         "hotline_mean_wait_by_weekday_s": by_weekday,
-        "staff_hours": _round(staff_hours),
+        "staff_hours": rounded(staff_hours),
         "staff_hours_by_role": hours,
-        "staff_cost": _round(cost),
-        "cost_per_case": _round(cost / total) if total else None,
-        "cost_per_resolved_case": _round(cost / resolved) if resolved else None,
+        "staff_cost": rounded(cost),
+        "cost_per_case": rounded(cost / total) if total else None,
+        "cost_per_resolved_case": rounded(cost / resolved) if resolved else None,
         "surge_activations": sum(model.surges.activations) if model.surges else 0,
         "handovers": int((ev_win & (stage == Stage.HANDOVER)).sum()),
         "stalled_handovers": int((ev_win & (stage == Stage.HANDOVER_STALLED)).sum()),
-        "handover_delay_h": _round(delays.mean()) if len(delays) else None,
+        "handover_delay_h": rounded(delays.mean()) if len(delays) else None,
         "true_resolution_rate": rate(int(truly.sum()), int(ended.sum())),
         "paper_closed_cases": paper,
         "reopened_cases": reopened,
