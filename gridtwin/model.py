@@ -50,7 +50,8 @@ from gridtwin.sim.city import CityGrid, build_city
 from gridtwin.sim.errors import ConservationError
 from gridtwin.sim.eventlog import CaseTable, EventLog
 from gridtwin.sim.levels import handovers_for
-from gridtwin.sim.lifecycle import event_case, need_case
+from gridtwin.sim.lifecycle import apply_start, event_case, need_case
+from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
 from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.typhoon import typhoon_for
@@ -390,49 +391,62 @@ class GovernanceModel(mesa.Model):
         return k if k < right else k + 1
 
     def _source(self) -> Any:
-        """Feed arrivals into the model, one week of them at a time.
+        """Feed arrivals into the model: drawn a week at a time, started a day at a time.
 
-        Each case's process is started when its week begins and first waits until the case
-        arises: one event per case fewer than a source that wakes up for every arrival.
+        A week's cases are drawn and numbered when the week begins; at the start of each day,
+        that day's cases get their processes, each started when its case arises (a need: when
+        the resident applies). No event per arrival, and the event queue holds a day of
+        waiting starts rather than a week of them.
         """
-        env, pop, types = self.env, self.population, self.types
+        env = self.env
         t0 = 0.0
         end = math.ceil(self.horizon / 60) * 60.0
         while t0 < self.horizon:
             t1 = min(t0 + MINUTES_PER_WEEK, end)
-            batch = self.arrivals.draw(t0, t1)
-            assert batch.draws is not None
-            draws = array("d")  # the cases' own numbers, one flat row of WIDTH per case
-            draws.frombytes(np.ascontiguousarray(batch.draws, dtype=np.float64).tobytes())
-            for i, (t, k, c, u) in enumerate(
-                zip(
-                    batch.time.tolist(),
-                    batch.type_index.tolist(),
-                    batch.community.tolist(),
-                    batch.u.tolist(),
-                    strict=True,
-                )
-            ):
-                at = i * WIDTH
-                if t >= self.horizon:
-                    break
-                info = types[k]
-                kind = info.kind
-                if kind is CaseKind.EVENT:
-                    case = self._new_case(k, c, -1, t, draws, at)
-                    env.process(event_case(self, case, info, u))
-                    continue
-                row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
-                if row < 0:
-                    continue
-                case = self._new_case(k, c, row, t, draws, at)
-                if kind is CaseKind.HIDDEN:
-                    env.process(event_case(self, case, info, u))
-                else:
-                    env.process(need_case(self, case, info))
+            day_end = t0 + MINUTES_PER_DAY
+            for arise, start, process in self._week(t0, t1):
+                while arise >= day_end:
+                    yield env.timeout(day_end - env.now)
+                    day_end += MINUTES_PER_DAY
+                CaseProcess(env, process, start - env.now)
             if t1 < self.horizon:
                 yield env.timeout(t1 - env.now)
             t0 = t1
+
+    def _week(self, t0: float, t1: float) -> list[tuple[float, float, Any]]:
+        """The cases arising in ``[t0, t1)``, numbered now: ``(arises, starts, process)``."""
+        pop, types = self.population, self.types
+        batch = self.arrivals.draw(t0, t1)
+        assert batch.draws is not None
+        draws = array("d")  # the cases' own numbers, one flat row of WIDTH per case
+        draws.frombytes(np.ascontiguousarray(batch.draws, dtype=np.float64).tobytes())
+        week = []
+        for i, (t, k, c, u) in enumerate(
+            zip(
+                batch.time.tolist(),
+                batch.type_index.tolist(),
+                batch.community.tolist(),
+                batch.u.tolist(),
+                strict=True,
+            )
+        ):
+            if t >= self.horizon:
+                break
+            info = types[k]
+            kind = info.kind
+            if kind is CaseKind.EVENT:
+                case = self._new_case(k, c, -1, t, draws, i * WIDTH)
+                week.append((t, t, event_case(self, case, info, u)))
+                continue
+            row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
+            if row < 0:
+                continue
+            case = self._new_case(k, c, row, t, draws, i * WIDTH)
+            if kind is CaseKind.HIDDEN:
+                week.append((t, t, event_case(self, case, info, u)))
+            else:
+                week.append((t, apply_start(self, case), need_case(self, case, info)))
+        return week
 
     def _new_case(
         self,

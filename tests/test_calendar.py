@@ -251,3 +251,35 @@ def test_add_work_is_monotone_in_work(name: str, t: float, w1: float, w2: float)
     assume(lo != hi or lo == 0)
     assert cal.add_work(t, lo) <= cal.add_work(t, hi)
     assert cal.next_open(t) <= cal.add_work(t, lo)
+
+
+def _fresh(cal: WeeklyCalendar) -> WeeklyCalendar:
+    return WeeklyCalendar(zip(cal._starts, cal._ends, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(sorted(CALENDARS)),
+    start=times,
+    steps=st.lists(
+        st.one_of(
+            st.floats(min_value=-3 * DAY, max_value=3 * DAY, allow_nan=False),
+            st.sampled_from([0.0, 60.0, 90.0, 1.0, -1.0]),
+        ),
+        max_size=25,
+    ),
+    snap=st.booleans(),
+)
+def test_next_open_remembers_its_span_without_changing_an_answer(
+    name: str, start: float, steps: list[float], snap: bool
+) -> None:
+    # The engine asks about nearby times over and over, often exactly at an opening or a
+    # closing; a calendar that remembers its last span answers each as a fresh one does.
+    cal = _fresh(CALENDARS[name])
+    t = start
+    for step in steps:
+        t = max(0.0, t + step)
+        if snap:  # land on the boundaries the cache stores
+            t = cal.next_open(t)
+        assert cal.next_open(t) == _fresh(cal).next_open(t)
+        assert cal.is_open(t) == _fresh(cal).is_open(t)

@@ -65,7 +65,17 @@ class WeeklyCalendar:
         ValueError: If there is no open time at all or an interval lies outside the week.
     """
 
-    __slots__ = ("_starts", "_ends", "_cum", "_cum_end", "_week_open", "always")
+    __slots__ = (
+        "_starts",
+        "_ends",
+        "_cum",
+        "_cum_end",
+        "_week_open",
+        "always",
+        "_lo",
+        "_hi",
+        "_in",
+    )
 
     def __init__(self, intervals: Iterable[tuple[float, float]]) -> None:
         merged: list[list[float]] = []
@@ -90,6 +100,10 @@ class WeeklyCalendar:
         self._week_open = cum
         self.always = self._week_open == MINUTES_PER_WEEK
         """True when the calendar is open around the clock."""
+        self._lo = self._hi = 0.0
+        self._in = False
+        """The last span :meth:`next_open` looked up, ``[_lo, _hi)`` in run time, open or not:
+        the engine asks about the same hours again and again (a cache, not a state)."""
 
     @classmethod
     def always_open(cls) -> WeeklyCalendar:
@@ -135,15 +149,24 @@ class WeeklyCalendar:
 
     def next_open(self, t: float) -> float:
         """The first open time at or after ``t``."""
+        if self._lo <= t < self._hi:
+            return t if self._in else self._hi
         if self.always:
             return t
         week, tw = divmod(t, MINUTES_PER_WEEK)
-        i = bisect_right(self._starts, tw) - 1
-        if i >= 0 and tw < self._ends[i]:
+        base = week * MINUTES_PER_WEEK
+        starts, ends = self._starts, self._ends
+        i = bisect_right(starts, tw) - 1
+        if i >= 0 and tw < ends[i]:
+            self._lo, self._hi, self._in = base + starts[i], base + ends[i], True
             return t
-        if i + 1 < len(self._starts):
-            return week * MINUTES_PER_WEEK + self._starts[i + 1]
-        return (week + 1) * MINUTES_PER_WEEK + self._starts[0]
+        if i + 1 < len(starts):
+            nxt = base + starts[i + 1]
+        else:
+            nxt = (week + 1) * MINUTES_PER_WEEK + starts[0]
+        self._lo = base + ends[i] if i >= 0 else base - MINUTES_PER_WEEK + ends[-1]
+        self._hi, self._in = nxt, False
+        return nxt
 
     def cumulative(self, t: float) -> float:
         """Open minutes in ``[0, t)``."""

@@ -152,9 +152,10 @@ class CityGrid:
 
     def path_km(self, a: int, b: int) -> float:
         """Network distance in km between communities ``a`` and ``b`` (``inf`` if cut off)."""
-        lo, hi = (a, b) if a <= b else (b, a)
-        self._check(np.array([lo, hi]))
-        return float(self._row(int(lo))[hi])
+        lo, hi = (int(a), int(b)) if a <= b else (int(b), int(a))
+        if lo < 0 or hi >= self.n_communities:  # called per patrol call-out: no array here
+            raise IndexError(f"community index out of range 0..{self.n_communities - 1}")
+        return float(self._row(lo)[hi])
 
     def patrol_route(self, members: Sequence[int] | np.ndarray) -> list[int]:
         """A closed tour through the given communities, deterministic.

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from gridtwin.model import CaseTypeInfo, GovernanceModel
 
-__all__ = ["event_case", "need_case"]
+__all__ = ["apply_start", "event_case", "need_case"]
 
 Process = Generator[Any, Any, Any]
 
@@ -44,9 +44,12 @@ _PHONE = (ChannelKind.HOTLINE, ChannelKind.CONSULTATION)
 
 
 def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
-    """An admin item, a bundle of items or an inquiry raised by a resident."""
+    """An admin item, a bundle of items or an inquiry raised by a resident.
+
+    Started (a :class:`~gridtwin.sim.processes.CaseProcess`) when the resident applies: the
+    case arose at ``case.arise`` and the resident took :func:`apply_start` to act on it.
+    """
     env = m.env
-    yield env.timeout(case.arise - env.now + m.apply_delay(case.u(Draw.APPLY_DELAY)))
     case.agent = m.residents.attach(case.resident)
     m.record(case.id, Stage.PENDING, -1, -1, case.arise, env.now)
     if info.kind is CaseKind.INQUIRY:
@@ -62,6 +65,11 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     else:
         outcome = yield from apply_for(m, case, info)
     m.close(case, outcome)
+
+
+def apply_start(m: GovernanceModel, case: Case) -> float:
+    """When the resident of a need case applies: the need arises, then the apply delay."""
+    return case.arise + m.apply_delay(case.u(Draw.APPLY_DELAY))
 
 
 def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
@@ -140,9 +148,11 @@ def _apply(
 
 
 def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float) -> Process:
-    """An urban event at a cell, or a hidden need: exists until someone finds or reports it."""
+    """An urban event at a cell, or a hidden need: exists until someone finds or reports it.
+
+    Started (a :class:`~gridtwin.sim.processes.CaseProcess`) when the case arises.
+    """
     env = m.env
-    yield env.timeout(case.arise - env.now)
     resident_can_report = info.discover_resident
     pending_since = case.arise
     watch = m.levers.watch

@@ -27,6 +27,7 @@ from gridtwin.sim.casedraws import WIDTH, Draw
 from gridtwin.sim.cases import Case
 from gridtwin.sim.city import CityGrid
 from gridtwin.sim.lifecycle import event_case
+from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.sampling import Quantile
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class TyphoonSurge:
             if t >= m.horizon:
                 break
             case = m._new_case(self.type_index, c, -1, t, row.tolist(), 0)
-            env.process(event_case(m, case, info, u))
+            CaseProcess(env, event_case(m, case, info, u), t - env.now)
             if self.spec.alarms and self.low[c]:
                 env.process(self._alarm(case))
 

@@ -1,0 +1,86 @@
+"""Case processes: SimPy processes that start at a time of their own and end quietly.
+
+A district-year runs a million case processes, and SimPy spends two events on each that tell
+the model nothing: an ``Initialize`` event that starts the generator (which at once waits until
+its case arises), and, when the generator returns, the process itself scheduled as an event for
+whoever waits on it. A :class:`CaseProcess` starts its generator when a timeout of the given
+delay fires, and when the generator returns with nobody waiting on the process it is marked
+processed at once instead of passing through the event queue. The generator sees exactly the
+same sequence of events and values; a process that fails, or that somebody waits on, is
+scheduled as SimPy would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+from simpy.events import Event, Process, Timeout
+
+__all__ = ["CaseProcess"]
+
+
+class CaseProcess(Process):
+    """A process whose generator starts ``delay`` minutes from now.
+
+    Args:
+        env: The SimPy environment.
+        generator: The process's generator; it is first resumed with ``None`` after ``delay``.
+        delay: Minutes from now until the generator starts (at least 0).
+    """
+
+    def __init__(
+        self, env: simpy.Environment, generator: Generator[Any, Any, Any], delay: float
+    ) -> None:
+        # Inlined from Process.__init__ (which would schedule an Initialize event now).
+        self.env = env
+        self.callbacks: list[Any] = []
+        self._generator = generator
+        start = Timeout(env, delay)
+        start.callbacks.append(self._resume)
+        self._target: Event = start
+
+    def _resume(self, event: Event) -> None:
+        """Resume the generator with ``event``'s outcome; SimPy's own loop, one step quieter.
+
+        When the generator returns and nobody waits on the process, the process is marked
+        processed (``callbacks`` None) with its value at once: a later ``yield`` on it resumes
+        immediately, as it would after the process's own event had been processed.
+        """
+        env = self.env
+        env._active_proc = self
+        generator = self._generator
+        while True:
+            try:
+                if event._ok:
+                    event = generator.send(event._value)
+                else:
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = generator.throw(exc)
+            except StopIteration as stop:
+                self._ok = True
+                self._value = stop.value
+                if self.callbacks:
+                    env.schedule(self)
+                else:
+                    self.callbacks = None  # type: ignore[assignment]
+                self._target = None  # type: ignore[assignment]
+                break
+            except BaseException as exc:
+                self._ok = False
+                self._value = exc
+                env.schedule(self)
+                self._target = None  # type: ignore[assignment]
+                break
+            try:
+                callbacks = event.callbacks
+            except AttributeError:
+                raise RuntimeError(f"a case process yielded {event!r}, not an event") from None
+            if callbacks is not None:  # not processed yet: wait for it
+                callbacks.append(self._resume)
+                self._target = event
+                break
+        env._active_proc = None
