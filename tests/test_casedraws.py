@@ -20,7 +20,17 @@ from gridtwin.scenarios.distributions import (
     Triangular,
 )
 from gridtwin.scenarios.loader import load_scenario
-from gridtwin.sim.casedraws import _M64, OFFSETS, SIZES, WIDTH, Draw, _mix, overflow_uniform
+from gridtwin.sim.casedraws import (
+    _M64,
+    OFFSETS,
+    SIZES,
+    WIDTH,
+    Draw,
+    _mix,
+    case_key,
+    keyed_uniform,
+    overflow_uniform,
+)
 from gridtwin.sim.cases import Case
 from gridtwin.sim.sampling import Quantile
 
@@ -129,9 +139,9 @@ def test_visits_until_found_is_geometric(p):
     st.integers(0, 10_000),
 )
 def test_hashed_numbers_are_three_splitmix_rounds(seed: int, case: int, purpose: int, k: int):
-    """The written-out, cached form equals mix(mix(mix(seed) ^ case) ^ (purpose << 32 | k))."""
+    """The written-out form equals mix(mix(mix(seed) ^ case) ^ (purpose << 32 | k))."""
     x = _mix(_mix(_mix(seed & _M64) ^ case) ^ ((purpose << 32) | k))
     want = (x >> 11) * (1.0 / 9007199254740992.0)
     assert overflow_uniform(seed, case, purpose, k) == want
-    assert overflow_uniform(seed, case, purpose, k) == want  # from the cache, the same
+    assert keyed_uniform(case_key(seed, case), purpose, k) == want  # a case keeps its key
     assert 0.0 <= want < 1.0

@@ -68,6 +68,8 @@ class ExperienceModel:
         self._offsets = population.offsets
         self._age = population.age_group
         self._ages = population.age_group.tolist()
+        self._age_index: np.ndarray | None = None
+        """The age groups as indices for :func:`numpy.bincount`, once :meth:`drift` needs them."""
         self._fit = [spec.literacy_gap.get(k, 0.0) for k in CHANNEL_ORDER]
         self._terms = (
             spec.base,
@@ -152,19 +154,23 @@ class ExperienceModel:
             u = case.u(Draw.WORD_OF_MOUTH)
             self._heard.append((row, case.community, u, target, self._wom * rate))
 
-    def drift(self, rows: np.ndarray, factor: float) -> None:
-        """Scale the trust of ``rows`` by ``factor``: a drift towards 0 without an experience.
+    def drift(self, under: np.ndarray, factor: float) -> None:
+        """Scale the trust of the residents ``under`` (a mask) by ``factor``: a drift to 0.
 
         What residents learn of how much personal data is collected on them moves their trust
-        this way (:mod:`gridtwin.agents.privacy`); the per-group sums follow.
+        this way (:mod:`gridtwin.agents.privacy`); each age group's sum moves by ``factor - 1``
+        times the trust its residents under sensing had. Whole-array passes, daily, over
+        a million residents: no gather or scatter by row.
         """
         trust = self.trust
-        before = trust[rows]
-        after = before * factor
-        trust[rows] = after
-        moved = np.bincount(self._age[rows], weights=after - before, minlength=len(self.trust_sums))
-        for g, d in enumerate(moved.tolist()):
-            self.trust_sums[g] += d
+        if self._age_index is None:
+            self._age_index = self._age.astype(np.intp)
+        had = np.bincount(
+            self._age_index, weights=np.where(under, trust, 0.0), minlength=len(self.trust_sums)
+        )
+        np.multiply(trust, factor, out=trust, where=under)
+        for g, s in enumerate(had.tolist()):
+            self.trust_sums[g] += (factor - 1.0) * s
 
     def tell(self) -> None:
         """Word of mouth: the experiences heard since the last call move neighbours' trust.

@@ -54,6 +54,9 @@ class TrustDrift:
         self.env = model.env
         self.experience = model.experience
         self.rows = rows
+        self.under = np.zeros(model.population.size, dtype=bool)
+        """The same residents as a mask over the population."""
+        self.under[rows] = True
         self.factor = 1.0 - spec.personal_data_level * spec.trust_drift_per_year / 365.0
         self.env.process(self._daily())
 
@@ -61,4 +64,4 @@ class TrustDrift:
         env = self.env
         while True:
             yield env.timeout(MINUTES_PER_DAY)
-            self.experience.drift(self.rows, self.factor)
+            self.experience.drift(self.under, self.factor)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["WIDTH", "Draw", "overflow_uniform", "slots"]
+__all__ = ["WIDTH", "Draw", "case_key", "keyed_uniform", "overflow_uniform", "slots"]
 
 
 class Draw(IntEnum):
@@ -133,27 +133,27 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _case_key(seed: int, case_id: int) -> int:
+def case_key(seed: int, case_id: int) -> int:
+    """A case's key for its hashed numbers: ``mix(mix(seed) ^ case_id)``."""
     return _mix(_mix(seed & _M64) ^ case_id)
 
 
-def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
-    """The ``k``-th number of a case's purpose beyond its slots: uniform in [0, 1).
+def keyed_uniform(key: int, purpose: int, k: int) -> float:
+    """The ``k``-th hashed number of ``purpose`` for the case of ``key``: uniform in [0, 1).
 
-    ``mix(mix(mix(seed) ^ case_id) ^ (purpose << 32 | k))``, the last mix written out here:
-    the levers draw millions of these, and a call less each counts.
+    ``mix(key ^ (purpose << 32 | k))``, the mix written out here: the levers draw millions of
+    these, and a call less each counts.
     """
-    key = _KEYS.get((seed, case_id))
-    if key is None:
-        if len(_KEYS) > _KEYS_MAX:
-            _KEYS.clear()
-        key = _KEYS[(seed, case_id)] = _case_key(seed, case_id)
     x = (key ^ ((purpose << 32) | (k & 0xFFFFFFFF))) + 0x9E3779B97F4A7C15 & _M64
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
     return ((x ^ (x >> 31)) >> 11) * (1.0 / 9007199254740992.0)
 
 
-_KEYS: dict[tuple[int, int], int] = {}
-"""The first two mixes of recent cases (a case draws several hashed numbers in a row)."""
-_KEYS_MAX = 100_000
+def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
+    """The ``k``-th number of a case's purpose beyond its slots: uniform in [0, 1).
+
+    ``mix(mix(mix(seed) ^ case_id) ^ (purpose << 32 | k))``; a case keeps its
+    :func:`case_key` and calls :func:`keyed_uniform` itself.
+    """
+    return keyed_uniform(case_key(seed, case_id), purpose, k)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from gridtwin.sim.casedraws import OFFSETS, SIZES, overflow_uniform
+from gridtwin.sim.casedraws import OFFSETS, SIZES, case_key, keyed_uniform
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -112,6 +112,7 @@ class Case:
         "_base",
         "_used",
         "_seed",
+        "_key",
     )
 
     def __init__(
@@ -166,6 +167,8 @@ class Case:
         self._base = base
         self._used = [0] * len(SIZES)
         self._seed = seed
+        self._key = -1
+        """The key of the case's hashed numbers, once it needs them (-1: not yet)."""
 
     def u(self, purpose: int) -> float:
         """The case's next uniform number for ``purpose`` (a :class:`~.casedraws.Draw`).
@@ -178,4 +181,7 @@ class Case:
         used[purpose] = k + 1
         if k < SIZES[purpose] and self._row:
             return self._row[self._base + OFFSETS[purpose] + k]
-        return overflow_uniform(self._seed, self.id, purpose, k)
+        key = self._key
+        if key < 0:
+            key = self._key = case_key(self._seed, self.id)
+        return keyed_uniform(key, purpose, k)
