@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from gridtwin.agents.rosters import SpanCalendar
@@ -22,6 +23,7 @@ from gridtwin.runner import simulate
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.loader import ScenarioError, load_scenario
 from gridtwin.scenarios.staffing_schema import Shift, Typhoon
+from gridtwin.sim.cases import Stage
 from gridtwin.sim.city import build_city
 from gridtwin.sim.typhoon import low_lying_mask
 
@@ -247,6 +249,33 @@ def test_a_stalled_hand_over_is_time_never_a_lost_case() -> None:
     assert k["cases_open_at_end"] > base["cases_open_at_end"]
     assert k["handover_delay_h"] >= 16  # at least one chase after 16 working hours per case
 
+
+
+def test_hand_overs_follow_the_dispatch_back_to_back_and_the_order_waits_for_them() -> None:
+    levels = (*LEVELS, "policies.levels.stall_probability=0.3")
+    m = GovernanceModel(load_scenario("street", list(levels)), seed=1)
+    m.run()
+    ev = m.log.arrays()
+    legs_of = (Stage.HANDOVER, Stage.HANDOVER_STALLED)
+    chains = stalled = 0
+    for cid in np.unique(ev["case"][ev["stage"] == Stage.HANDOVER])[:400].tolist():
+        mine = np.flatnonzero(ev["case"] == cid)  # the case's records in the order made
+        stage = ev["stage"][mine].tolist()
+        for j in (j for j, st in enumerate(stage) if st == Stage.DISPATCH):
+            k = j + 1
+            while k < len(stage) and stage[k] in legs_of:
+                k += 1
+            legs = mine[j + 1 : k]
+            if not len(legs):
+                continue  # a joint department's own dispatch: no levels to cross
+            assert stage[j + 1 : k].count(Stage.HANDOVER) == 2  # one re-entry per level
+            stalled += stage[j + 1 : k].count(Stage.HANDOVER_STALLED)
+            assert ev["start"][legs[0]] == ev["end"][mine[j]]  # from the dispatch's end
+            assert np.all(ev["start"][legs[1:]] == ev["end"][legs[:-1]])  # back to back
+            if k < len(stage):  # the next step waits for the last level (to the clock's rounding)
+                assert ev["start"][mine[k]] >= ev["end"][legs[-1]] - 1e-9, Stage(stage[k])
+            chains += 1
+    assert chains > 100 and stalled > 10
 
 # ------------------------------------------------------------------------ accountability
 PRESSURE = (*SHORT, "policies.accountability.pressure=1")

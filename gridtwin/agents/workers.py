@@ -15,7 +15,7 @@ from gridtwin.sim.sampling import BufferedSampler, Quantile
 if TYPE_CHECKING:
     from simpy.events import Event
 
-    from gridtwin.agents.tasks import Task
+    from gridtwin.agents.tasks import Task, TaskBoard
     from gridtwin.model import GovernanceModel
 
 __all__ = ["GridWorker", "visits_until_found"]
@@ -126,22 +126,28 @@ class GridWorker(mesa.Agent):
             board = model.levers.tasks
             if board is not None and board.queues[self.grid]:
                 task = board.queues[self.grid].popleft()  # taken now: no other worker takes it
-                yield env.timeout(busy)
-                yield from self._call_out(task, c)
-                busy = 0.0
-            yield env.timeout(busy + self._travel[i])
+                yield from self._call_out(board, task, c, busy, self._travel[i])
+            else:
+                yield env.timeout(busy + self._travel[i])
 
-    def _call_out(self, task: Task, here: int) -> Generator[Event, Any, None]:
-        """Go from community ``here`` to the task's place, do it, and come back."""
+    def _call_out(
+        self, board: TaskBoard, task: Task, here: int, busy: float, onward: float
+    ) -> Generator[Event, Any, None]:
+        """After ``busy`` minutes at ``here``, do the task, come back and walk ``onward``.
+
+        Two events: the task done, and the arrival at the next community of the tour (the walk
+        back and the walk on are one leg; nothing happens to the worker between them). Each
+        wait is to the time a step at a time would reach, not a sum of rounded delays.
+        """
         env = self.model.env
-        start = env.now
+        now = env.now
+        start = now + busy
         travel = self.model.city.path_km(here, task.community) / self._speed
         self.position = task.community
-        yield env.timeout(travel + task.minutes)
+        done = start + (travel + task.minutes)
+        yield env.timeout(done - now)
         if task.done is not None:
             task.done(env.now)
-        self.position = here
-        yield env.timeout(travel)
-        board = self.model.levers.tasks
-        assert board is not None
         board.account(task, start, 2 * travel + task.minutes)
+        self.position = here
+        yield env.timeout((done + travel) + onward - env.now)

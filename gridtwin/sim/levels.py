@@ -10,8 +10,7 @@ With integrated platforms the order is entered once (no hand-overs, no duplicate
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridtwin.scenarios.staffing_schema import Levels
 from gridtwin.sim.casedraws import Draw
@@ -41,14 +40,14 @@ class LevelHandovers:
         self.entry = Quantile(spec.handover_h, 60.0)
         self.calendar = spec.calendar.build()
 
-    def cross(self, case: Case) -> Generator[Any, Any, None]:
-        """Hand the order down through every level: re-entry, and a chase when it stalls.
+    def cross(self, case: Case, t: float) -> float:
+        """Hand the order down through every level from time ``t``; returns when it is done.
 
-        Nothing else acts on the order meanwhile, so the levels' times are added up on the
-        calendar first and the order waits once (one SimPy event, not one per level).
+        Re-entry at each level, and a chase when a hand-over stalls. Nothing else acts on the
+        order meanwhile, so the levels' times are added up on the calendar and recorded here,
+        and the order waits once (one SimPy event for its dispatch and all its levels).
         """
-        env, cal, record = self.env, self.calendar, self.record
-        t = env.now
+        cal, record = self.calendar, self.record
         for _ in range(self.crossings):
             if case.u(Draw.STALL) < self.stall:
                 until = cal.add_work(t, self.chase)
@@ -57,8 +56,7 @@ class LevelHandovers:
             until = cal.add_work(t, self.entry(case.u(Draw.HANDOVER)))
             record(case.id, Stage.HANDOVER, -1, -1, t, until)
             t = until
-        yield env.timeout(t - env.now)
-
+        return t
 
 def handovers_for(model: GovernanceModel, spec: Levels) -> LevelHandovers | None:
     """The hand-overs of a scenario, or None when there are none (integrated or no levels)."""

@@ -325,9 +325,11 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     while True:
         delay = m.dispatch(case.u(Draw.DISPATCH))
         m.record(case.id, Stage.DISPATCH, case.channel, -1, env.now, env.now + delay)
-        yield env.timeout(delay)
-        if m.handover is not None:  # levels crossed without integrated platforms
-            yield from m.handover.cross(case)
+        if m.handover is None:
+            yield env.timeout(delay)
+        else:  # levels crossed without integrated platforms: one wait for dispatch and levels
+            now = env.now
+            yield env.timeout(m.handover.cross(case, now + delay) - now)
         if first and case.u(Draw.ROUTE) < info.not_handleable:
             return Outcome.CLOSED_UNRESOLVED
         first = False
