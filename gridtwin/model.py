@@ -53,6 +53,7 @@ from gridtwin.sim.levels import handovers_for
 from gridtwin.sim.lifecycle import apply_start, event_case, need_case
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
+from gridtwin.sim.runloop import advance
 from gridtwin.sim.sampling import Quantile
 from gridtwin.sim.typhoon import typhoon_for
 
@@ -73,31 +74,6 @@ def _rare_garbage_collection() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*saved)
-
-
-class _HourOver(Exception):
-    """Raised by :class:`_HourEnd` to end one hour of :meth:`GovernanceModel.run`."""
-
-
-def _end_hour(_event: Any) -> None:
-    raise _HourOver
-
-
-class _HourEnd(simpy.events.Event):
-    """Stops the run loop at the end of an hour, before any other event at that time.
-
-    Scheduled URGENT (like SimPy's own process starts): every event before the hour's end is
-    processed first, and every event at that instant or later after it, so the run processes
-    events in exactly the order a loop that peeks at each event's time would, without the
-    peek. Not counted in ``events_processed``.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float) -> None:
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        self.callbacks.append(_end_hour)
-        env.schedule(self, simpy.events.URGENT, delay)
 
 
 @dataclass(slots=True)
@@ -490,7 +466,6 @@ class GovernanceModel(mesa.Model):
             ConservationError: If any case is unaccounted for.
         """
         env = self.env
-        step = env.step
         n = 0
         hour = 0
         track = self.trust_track
@@ -500,13 +475,7 @@ class GovernanceModel(mesa.Model):
             while hour * 60.0 < self.horizon:
                 hour += 1
                 until = min(hour * 60.0, self.horizon)
-                _HourEnd(env, until - env.now)
-                try:
-                    while True:  # no peek per event: the hour's end stops the loop
-                        step()
-                        n += 1
-                except _HourOver:
-                    pass
+                n += advance(env, until)
                 if hour % 24 == 0 or until >= self.horizon:
                     experience.tell()
                     if progress is not None:

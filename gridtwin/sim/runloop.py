@@ -1,0 +1,69 @@
+"""The engine's run loop: SimPy events processed up to a given time, with no peek per event.
+
+:func:`advance` schedules an :class:`HourEnd` at the time to stop and processes events until
+it fires. The end is scheduled URGENT (like SimPy's own process starts): every event before it
+is processed first, and every event at that instant or later after it, so events are processed
+in exactly the order a loop that peeks at each event's time would give. The loop is
+:meth:`simpy.Environment.step` written out (pop the earliest event, set the clock, call its
+callbacks, crash on a failure nobody defused): a district-year processes millions of events,
+and a method call less on each counts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+import simpy
+from simpy.events import URGENT, Event
+
+__all__ = ["HourEnd", "advance"]
+
+
+class _Stop(Exception):
+    """Raised by an :class:`HourEnd`'s callback to end :func:`advance`."""
+
+
+def _stop(_event: Any) -> None:
+    raise _Stop
+
+
+class HourEnd(Event):
+    """An event that stops :func:`advance` at ``delay`` from now, before any other event then.
+
+    Not counted among the events processed.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        self.callbacks.append(_stop)
+        env.schedule(self, URGENT, delay)
+
+
+def advance(env: simpy.Environment, until: float) -> int:
+    """Process every event before time ``until`` (not before now); returns how many.
+
+    The clock stands at ``until`` afterwards; events at ``until`` itself are left for the next
+    call. A failed event that nobody defused raises a copy of its exception, as
+    :meth:`simpy.Environment.step` does.
+    """
+    HourEnd(env, until - env.now)
+    queue = env._queue
+    pop = heapq.heappop
+    n = 0
+    try:
+        while True:
+            env._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                failure = event._value
+                exc = type(failure)(*failure.args)
+                exc.__cause__ = failure
+                raise exc
+            n += 1
+    except _Stop:
+        return n
