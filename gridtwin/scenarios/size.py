@@ -146,15 +146,12 @@ def _extra_events_per_case(s: Scenario, area_km2: float) -> float:
         and window.expert_on_call
         and window.front_desk_authority < 1.0
     )
-    levels = s.policies.levels
-    handovers = 0.0 if levels.integrated or not levels.crossings else 1.0
     extra = total = 0.0
     for ct in s.services.case_types:
         if isinstance(ct, UrbanEvent):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_km2_year * area_km2
             misroute = (1 - accuracy) * (1 - ct.clarity)
             extra += rate * EVENTS_PER_BOUNCE * _expected_bounces(misroute, max_bounces)
-            extra += rate * handovers  # one timeout for the hand-overs of a dispatch
         elif isinstance(ct, AdminItem):
             rate = ct.rate_per_resident_year * residents + ct.rate_per_firm_year * pop.firms
             if expert:
@@ -221,8 +218,8 @@ def estimate_size(s: Scenario) -> SizeEstimate:
     workers = _workers(s, grids)
     per_case = EVENTS_PER_CASE + _extra_events_per_case(s, area)
     events = per_case * cases + EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
-    if sends_call_outs(s):  # at most one call-out (two timeouts) after each patrol stop
-        events += 2 * EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
+    if sends_call_outs(s):  # at most one call-out (one more timeout) after each patrol stop
+        events += EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
     memory = (
         BASE_BYTES
         + BYTES_PER_CASE * cases
