@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.processes import CaseProcess
+from gridtwin.sim.processes import CaseProcess, fire
 
 Log = list[tuple[str, float, Any]]
 
@@ -183,3 +184,50 @@ def test_negative_delay_is_refused() -> None:
 
     with pytest.raises(ValueError, match="Negative delay"):
         CaseProcess(env, gen(), -1.0)
+
+
+def _reveal_world(fire_it: bool, reveal_at: list[float]) -> tuple[Log, int]:
+    """Processes waiting on events that timers reveal (by ``fire`` or by ``succeed``)."""
+    env = simpy.Environment()
+    log: Log = []
+
+    def waiter(name: str, found: simpy.Event) -> Generator[Any, Any, None]:
+        got = yield found
+        log.append((name, env.now, got))
+        yield env.timeout(1.0)
+        log.append((name, env.now, "after"))
+
+    def reveal(found: simpy.Event, value: str, _timer: simpy.Event) -> None:
+        if fire_it:
+            fire(found, value)
+        else:
+            found.succeed(value)
+
+    for i, t in enumerate(reveal_at):
+        found = env.event()
+        CaseProcess(env, waiter(f"w{i}", found), 0.0)
+        timer = env.timeout(t)
+        timer.callbacks.append(partial(reveal, found, f"v{i}"))
+    n = 0
+    while env.peek() < float("inf"):
+        env.step()
+        n += 1
+    return log, n
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.0, 50.0, allow_nan=False), min_size=1, max_size=8, unique=True))
+def test_fire_resumes_waiters_as_succeed_would_one_event_sooner(reveal_at: list[float]) -> None:
+    fired, n_fired = _reveal_world(True, reveal_at)
+    succeeded, n_succeeded = _reveal_world(False, reveal_at)
+    assert fired == succeeded
+    assert n_fired == n_succeeded - len(reveal_at)
+
+
+def test_a_fired_event_counts_as_triggered_and_processed() -> None:
+    env = simpy.Environment()
+    ev = env.event()
+    seen: list[Any] = []
+    ev.callbacks.append(lambda e: seen.append(e.value))
+    fire(ev, 7)
+    assert ev.triggered and ev.processed and ev.ok and ev.value == 7 and seen == [7]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from gridtwin.scenarios.schema import CaseKind, ChannelKind, SharingMode
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome, Stage
+from gridtwin.sim.processes import fire
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -199,8 +200,9 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
 
 
 def _reveal(found: Event, mode: Any, _timer: Event) -> None:
+    """A report or an alarm reveals the case at its timer's (continuous random) time."""
     if not found.triggered:
-        found.succeed((mode, 0.0))
+        fire(found, (mode, 0.0))
 
 
 def _first_known(

@@ -18,7 +18,7 @@ from typing import Any
 import simpy
 from simpy.events import Event, Process, Timeout
 
-__all__ = ["CaseProcess"]
+__all__ = ["CaseProcess", "fire"]
 
 
 class CaseProcess(Process):
@@ -84,3 +84,17 @@ class CaseProcess(Process):
                 self._target = event
                 break
         env._active_proc = None
+
+
+def fire(event: Event, value: Any) -> None:
+    """Succeed ``event`` with ``value`` and run its callbacks at once, not through the queue.
+
+    For an event triggered by a timeout's callback at a time that no other event shares (a
+    continuous random time): the run loop would process it next in any case, so its waiters
+    resume at the same instant and in the same order, one event sooner.
+    """
+    event._ok = True
+    event._value = value
+    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+    for callback in callbacks:
+        callback(event)
