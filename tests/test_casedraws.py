@@ -145,3 +145,29 @@ def test_hashed_numbers_are_three_splitmix_rounds(seed: int, case: int, purpose:
     assert overflow_uniform(seed, case, purpose, k) == want
     assert keyed_uniform(case_key(seed, case), purpose, k) == want  # a case keeps its key
     assert 0.0 <= want < 1.0
+
+
+def test_a_case_is_on_its_communitys_patrol_list_once_even_after_a_failed_report():
+    """A report that fails puts the case back under patrol; it must not be listed twice (each
+    visit would then count twice towards its spotting)."""
+    from gridtwin.model import GovernanceModel
+
+    s = load_scenario("street", ["run.horizon_days=14", "channels.hotline.seats=1"])
+    m = GovernanceModel(s, seed=1)
+    checks: list[int] = []
+    relisted: set[int] = set()
+
+    def check_daily():
+        while True:
+            yield m.env.timeout(24 * 60.0)
+            for listed in m.pending:
+                ids = [c.id for c in listed]
+                assert len(ids) == len(set(ids))
+                assert all(c.patrol_listed for c in listed)
+                relisted.update(c.id for c in listed if c.failures and not c.found.triggered)
+            checks.append(sum(len(x) for x in m.pending))
+
+    m.env.process(check_daily())
+    m.run()
+    assert len(checks) >= 13 and min(checks) > 0
+    assert relisted  # some reports failed and their cases went back under patrol

@@ -102,7 +102,8 @@ class GridWorker(mesa.Agent):
                 keep = []
                 for case in waiting:
                     found = case.found
-                    if found.triggered:
+                    if found.triggered:  # found otherwise: off the list
+                        case.patrol_listed = False
                         continue
                     info = types[case.type_index]
                     left = case.patrol_left
@@ -118,6 +119,7 @@ class GridWorker(mesa.Agent):
                             busy += settle
                         if model.levers.app_entry is not None:
                             busy += model.levers.app_entry.work(case, env.now)
+                        case.patrol_listed = False
                         found.succeed((ChannelKind.PATROL, settle))
                     else:
                         keep.append(case)

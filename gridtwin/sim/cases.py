@@ -107,6 +107,7 @@ class Case:
         "shared",
         "found",
         "patrol_left",
+        "patrol_listed",
         "agent",
         "_row",
         "_base",
@@ -159,6 +160,8 @@ class Case:
         """SimPy event triggered when an undiscovered case is found."""
         self.patrol_left = -1
         """Patrol visits left until a grid worker spots it (-1: not drawn yet)."""
+        self.patrol_listed = False
+        """Whether it is on its community's list for patrol (once at most, whatever happens)."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
         self._row = draws
