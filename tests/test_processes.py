@@ -194,7 +194,7 @@ def _reveal_world(fire_it: bool, reveal_at: list[float]) -> tuple[Log, int]:
     def waiter(name: str, found: simpy.Event) -> Generator[Any, Any, None]:
         got = yield found
         log.append((name, env.now, got))
-        yield env.timeout(1.0)
+        yield env.timeout(0.5)  # reveals fall on whole times: no other event shares theirs
         log.append((name, env.now, "after"))
 
     def reveal(found: simpy.Event, value: str, _timer: simpy.Event) -> None:
@@ -216,7 +216,7 @@ def _reveal_world(fire_it: bool, reveal_at: list[float]) -> tuple[Log, int]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(0.0, 50.0, allow_nan=False), min_size=1, max_size=8, unique=True))
+@given(st.lists(st.integers(1, 50).map(float), min_size=1, max_size=8, unique=True))
 def test_fire_resumes_waiters_as_succeed_would_one_event_sooner(reveal_at: list[float]) -> None:
     fired, n_fired = _reveal_world(True, reveal_at)
     succeeded, n_succeeded = _reveal_world(False, reveal_at)
