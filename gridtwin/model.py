@@ -44,7 +44,7 @@ from gridtwin.scenarios.schema import (
     UrbanEvent,
 )
 from gridtwin.sim.arrivals import ArrivalProcess
-from gridtwin.sim.casedraws import WIDTH, Draw
+from gridtwin.sim.casedraws import WIDTH, Draw, Prefetch, keyed_uniforms
 from gridtwin.sim.cases import TERMINAL_STAGE, Case, Outcome
 from gridtwin.sim.city import CityGrid, build_city
 from gridtwin.sim.errors import ConservationError
@@ -176,8 +176,27 @@ class GovernanceModel(mesa.Model):
         self.env.process(self._source())
         self.levers = Levers(self)
         """The channel, discovery, relief and privacy levers the scenario turns on."""
+        self.prefetch = self._prefetch()
+        """Hashed numbers of the levers computed in bulk for each case (None: levers off)."""
 
     # ------------------------------------------------------------------------------ building
+    def _prefetch(self) -> Prefetch | None:
+        """The levers' hashed numbers that most cases draw, to compute in bulk.
+
+        Each crossing's stall and hand-over, duplicate entry into staff apps, a paper
+        closure's draw, a photo report's two.
+        """
+        counts: dict[Draw, int] = {}
+        if self.handover is not None:
+            counts[Draw.STALL] = counts[Draw.HANDOVER] = self.handover.crossings
+        if self.levers.app_entry is not None:
+            counts[Draw.APPS] = 1
+        if self.accountability is not None and self.accountability.pressure > 0:
+            counts[Draw.PAPER] = 1
+        if self.levers.photo_uptake is not None:
+            counts[Draw.PHOTO] = 2
+        return Prefetch(counts) if counts else None
+
     def _build_channels(self, classes: Mapping[ChannelKind, type[Channel]]) -> None:
         sc = self.config.channels
         self.channel_code = {k: i for i, k in enumerate(CHANNEL_ORDER)}
@@ -394,8 +413,17 @@ class GovernanceModel(mesa.Model):
         pop, types = self.population, self.types
         batch = self.arrivals.draw(t0, t1)
         assert batch.draws is not None
-        draws = array("d")  # the cases' own numbers, one flat row of WIDTH per case
-        draws.frombytes(np.ascontiguousarray(batch.draws, dtype=np.float64).tobytes())
+        prefetch = self.prefetch
+        rows = np.ascontiguousarray(batch.draws, dtype=np.float64)
+        plan = None
+        if prefetch is not None:  # room after each row for its hashed numbers, filled below
+            rows = np.hstack([rows, np.zeros((len(rows), prefetch.width))])
+            plan = prefetch.table
+        stride = rows.shape[1]
+        draws = array("d")  # the cases' own numbers, one flat row per case
+        draws.frombytes(rows.tobytes())
+        first_id = self.cases_created
+        kept: list[int] = []
         week = []
         for i, (t, k, c, u) in enumerate(
             zip(
@@ -411,17 +439,21 @@ class GovernanceModel(mesa.Model):
             info = types[k]
             kind = info.kind
             if kind is CaseKind.EVENT:
-                case = self._new_case(k, c, -1, t, draws, i * WIDTH)
-                week.append((t, t, event_case(self, case, info, u)))
-                continue
-            row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
-            if row < 0:
-                continue
-            case = self._new_case(k, c, row, t, draws, i * WIDTH)
-            if kind is CaseKind.HIDDEN:
+                row = -1
+            else:
+                row = pop.pick_eligible(c, u) if kind is CaseKind.HIDDEN else pop.pick(c, u)
+                if row < 0:
+                    continue
+            case = self._new_case(k, c, row, t, draws, i * stride, plan)
+            kept.append(i)
+            if kind is CaseKind.EVENT or kind is CaseKind.HIDDEN:
                 week.append((t, t, event_case(self, case, info, u)))
             else:
                 week.append((t, apply_start(self, case), need_case(self, case, info)))
+        if prefetch is not None and kept:  # before any case starts: none has drawn them yet
+            view = np.frombuffer(draws, dtype=np.float64).reshape(-1, stride)
+            ids = np.arange(first_id, first_id + len(kept))
+            view[kept, WIDTH:] = keyed_uniforms(self.seed_value, ids, prefetch.columns)
         return week
 
     def _new_case(
@@ -432,9 +464,18 @@ class GovernanceModel(mesa.Model):
         t: float,
         draws: array[float],
         at: int,
+        plan: tuple[tuple[int, int], ...] | None = None,
     ) -> Case:
         case = Case(
-            self.cases_created, type_index, community, resident, t, draws, self.seed_value, at
+            self.cases_created,
+            type_index,
+            community,
+            resident,
+            t,
+            draws,
+            self.seed_value,
+            at,
+            plan,
         )
         self.cases_created += 1
         self.open[case.id] = case

@@ -26,9 +26,11 @@ from gridtwin.sim.casedraws import (
     SIZES,
     WIDTH,
     Draw,
+    Prefetch,
     _mix,
     case_key,
     keyed_uniform,
+    keyed_uniforms,
     overflow_uniform,
 )
 from gridtwin.sim.cases import Case
@@ -146,6 +148,60 @@ def test_hashed_numbers_are_three_splitmix_rounds(seed: int, case: int, purpose:
     assert keyed_uniform(case_key(seed, case), purpose, k) == want  # a case keeps its key
     assert 0.0 <= want < 1.0
 
+
+
+@given(
+    st.integers(0, 2**64 - 1),
+    st.lists(st.integers(0, 2**40), min_size=1, max_size=20),
+    st.lists(st.tuples(st.integers(0, 63), st.integers(0, 2**32 - 1)), min_size=1, max_size=6),
+)
+def test_hashed_numbers_in_bulk_equal_the_ones_drawn_one_at_a_time(seed, ids, columns):
+    got = keyed_uniforms(seed, np.array(ids), tuple(columns))
+    assert got.shape == (len(ids), len(columns))
+    for i, case in enumerate(ids):
+        for j, (purpose, k) in enumerate(columns):
+            assert got[i, j] == overflow_uniform(seed, case, purpose, k)
+
+
+def test_prefetched_numbers_are_the_cases_own_and_then_hashing_goes_on():
+    plan = Prefetch({Draw.STALL: 2, Draw.PHOTO: 1})
+    assert plan.columns == ((Draw.STALL, 0), (Draw.STALL, 1), (Draw.PHOTO, 0))
+    assert plan.width == 3 and plan.table[Draw.STALL] == (0, 2) and plan.table[Draw.PHOTO] == (2, 1)
+    rng = np.random.default_rng(5)
+    rows = np.hstack([rng.random((2, WIDTH)), keyed_uniforms(9, np.array([40, 41]), plan.columns)])
+    flat = rows.ravel().tolist()
+    with_plan = Case(41, 0, 0, -1, 0.0, flat, 9, WIDTH + plan.width, plan.table)
+    hashed = Case(41, 0, 0, -1, 0.0, flat[WIDTH + plan.width :], 9, 0)
+    for d in (Draw.STALL, Draw.STALL, Draw.STALL, Draw.PHOTO, Draw.PHOTO, Draw.CHOICE):
+        assert with_plan.u(d) == hashed.u(d)
+    assert with_plan.u(Draw.HANDOVER) == overflow_uniform(9, 41, Draw.HANDOVER, 0)
+    with pytest.raises(ValueError, match="CHOICE"):
+        Prefetch({Draw.CHOICE: 1})
+
+
+def test_every_lever_on_gives_the_same_run_with_or_without_prefetching():
+    from gridtwin.model import GovernanceModel
+
+    levers = [
+        "run.horizon_days=6",
+        "policies.levels.crossings=2",
+        "channels.portal.staff_apps.apps=3",
+        "policies.accountability.pressure=0.5",
+        "channels.photo.uptake.enabled=true",
+    ]
+    runs = []
+    for prefetch in (True, False):
+        m = GovernanceModel(load_scenario("street", levers), seed=4)
+        assert m.prefetch is not None
+        if not prefetch:
+            m.prefetch = None
+        m.run()
+        runs.append((m.cases.arrays(), m.log.arrays()))
+    (c1, e1), (c2, e2) = runs
+    for a, b in ((c1, c2), (e1, e2)):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert np.array_equal(a[key], b[key], equal_nan=a[key].dtype.kind == "f"), key
 
 def test_a_case_is_on_its_communitys_patrol_list_once_even_after_a_failed_report():
     """A report that fails puts the case back under patrol; it must not be listed twice (each

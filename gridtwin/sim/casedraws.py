@@ -15,9 +15,21 @@ Values of any distribution come from these numbers by inverse transform
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
-__all__ = ["WIDTH", "Draw", "case_key", "keyed_uniform", "overflow_uniform", "slots"]
+import numpy as np
+
+__all__ = [
+    "WIDTH",
+    "Draw",
+    "Prefetch",
+    "case_key",
+    "keyed_uniform",
+    "keyed_uniforms",
+    "overflow_uniform",
+    "slots",
+]
 
 
 class Draw(IntEnum):
@@ -157,3 +169,60 @@ def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
     :func:`case_key` and calls :func:`keyed_uniform` itself.
     """
     return keyed_uniform(case_key(seed, case_id), purpose, k)
+
+
+def _mix_array(x: np.ndarray) -> np.ndarray:
+    """:func:`_mix` on an array of unsigned 64-bit integers (numpy's arithmetic wraps)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def keyed_uniforms(
+    seed: int, case_ids: np.ndarray, columns: tuple[tuple[int, int], ...]
+) -> np.ndarray:
+    """Many cases' hashed numbers at once, one row per case id.
+
+    Column ``j`` is number ``k`` of purpose ``p`` for ``(p, k) = columns[j]``: bit for bit
+    ``keyed_uniform(case_key(seed, id), p, k)``, the same SplitMix64 in numpy's wrapping
+    64-bit integers and the same top 53 bits scaled to [0, 1).
+    """
+    ids = np.asarray(case_ids, dtype=np.uint64)
+    out = np.empty((len(ids), len(columns)))
+    keys = _mix_array(np.uint64(_mix(seed & _M64)) ^ ids)
+    for j, (purpose, k) in enumerate(columns):
+        x = _mix_array(keys ^ np.uint64((purpose << 32) | (k & 0xFFFFFFFF)))
+        out[:, j] = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return out
+
+
+class Prefetch:
+    """Hashed numbers a run's levers draw for most cases, computed in bulk at arrival.
+
+    The purposes of the optional levers have no slots in a case's row; their numbers are
+    hashed (:func:`keyed_uniform`), at about a microsecond each in Python. A run whose levers
+    will draw some of them for most cases computes those in one numpy pass per week of
+    arrivals (:func:`keyed_uniforms`) and keeps them after the row: the same numbers, sooner.
+
+    Args:
+        counts: How many numbers of each lever purpose to compute per case.
+    """
+
+    __slots__ = ("columns", "table", "width")
+
+    def __init__(self, counts: Mapping[Draw, int]) -> None:
+        wanted = sorted((p, n) for p, n in counts.items() if n > 0)
+        for p, _ in wanted:
+            if p not in _HASHED_ONLY:
+                raise ValueError(f"{Draw(p).name} has slots in the row: it is not prefetched")
+        self.columns = tuple((int(p), k) for p, n in wanted for k in range(n))
+        """``(purpose, k)`` of each computed number, in the order kept after the row."""
+        table = [(0, 0)] * len(Draw)
+        at = 0
+        for p, n in wanted:
+            table[p] = (at, n)
+            at += n
+        self.table = tuple(table)
+        """Per purpose: where its numbers start after the row, and how many there are."""
+        self.width = at

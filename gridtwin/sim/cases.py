@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from gridtwin.sim.casedraws import OFFSETS, SIZES, case_key, keyed_uniform
+from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, case_key, keyed_uniform
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -114,6 +114,7 @@ class Case:
         "_used",
         "_seed",
         "_key",
+        "_plan",
     )
 
     def __init__(
@@ -126,6 +127,7 @@ class Case:
         draws: Sequence[float] = (),
         seed: int = 0,
         base: int = 0,
+        plan: tuple[tuple[int, int], ...] | None = None,
     ):
         self.id = case_id
         self.type_index = type_index
@@ -172,6 +174,9 @@ class Case:
         self._seed = seed
         self._key = -1
         """The key of the case's hashed numbers, once it needs them (-1: not yet)."""
+        self._plan = plan
+        """Hashed numbers computed at arrival, kept after the row (``Prefetch.table``), or
+        None."""
 
     def u(self, purpose: int) -> float:
         """The case's next uniform number for ``purpose`` (a :class:`~.casedraws.Draw`).
@@ -184,6 +189,11 @@ class Case:
         used[purpose] = k + 1
         if k < SIZES[purpose] and self._row:
             return self._row[self._base + OFFSETS[purpose] + k]
+        plan = self._plan
+        if plan is not None:
+            at, n = plan[purpose]
+            if k < n:  # computed at arrival (a lever's purpose has no slots: k counts from 0)
+                return self._row[self._base + WIDTH + at + k]
         key = self._key
         if key < 0:
             key = self._key = case_key(self._seed, self.id)
