@@ -283,3 +283,20 @@ def test_next_open_remembers_its_span_without_changing_an_answer(
             t = cal.next_open(t)
         assert cal.next_open(t) == _fresh(cal).next_open(t)
         assert cal.is_open(t) == _fresh(cal).is_open(t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(CALENDARS)), t=times, work=works)
+def test_work_that_fits_its_span_ends_at_start_plus_work(name: str, t: float, work: float) -> None:
+    cal = _fresh(CALENDARS[name])
+    start = cal.next_open(t)
+    end = cal.add_work(t, work)
+    by_cumulative = max(start, cal._at_cumulative(cal.cumulative(start) + work)) if work else start
+    assert end == pytest.approx(by_cumulative, abs=1e-9)  # the two ways agree to rounding
+    if cal.always:
+        assert end == start + work
+        return
+    tw = start % WEEK
+    spans = [(a, b) for a, b in zip(cal._starts, cal._ends, strict=True) if a <= tw < b]
+    if work > 0 and spans and tw + work <= spans[0][1] - 1e-6:  # (clear of rounding at the end)
+        assert end == start + work  # within one span: plain addition, no cumulative clock

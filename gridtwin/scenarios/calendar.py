@@ -189,9 +189,12 @@ class WeeklyCalendar:
         """When ``work`` open minutes, started at ``t`` (or the next opening), are done."""
         if self.always:
             return t + work
-        start = self.next_open(t)
+        start = self.next_open(t)  # leaves the open span that holds ``start`` in _lo, _hi
         if work <= 0:
             return start
+        end = start + work
+        if end <= self._hi:  # done within the span it starts in
+            return end
         # max(): work below the float spacing of the cumulative clock must not end earlier
         return max(start, self._at_cumulative(self.cumulative(start) + work))
 
