@@ -51,6 +51,7 @@ from gridtwin.sim.errors import ConservationError
 from gridtwin.sim.eventlog import CaseTable, EventLog
 from gridtwin.sim.levels import handovers_for
 from gridtwin.sim.lifecycle import apply_start, event_case, need_case
+from gridtwin.sim.patrol import PatrolLists
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
 from gridtwin.sim.runloop import advance
@@ -162,7 +163,11 @@ class GovernanceModel(mesa.Model):
         self._build_channels({**channel_classes_registry(), **(channel_classes or {})})
         self.residents = ResidentRegistry(self)
         self.sensors = SensorNetwork(self, scenario.channels.sensor)
-        self.pending: list[list[Case]] = [[] for _ in range(self.city.n_communities)]
+        patrol = scenario.channels.patrol
+        self.patrol = PatrolLists(
+            self.city.n_communities, patrol.detect_probability, patrol.visit_detect_probability
+        )
+        """The cases waiting for a grid worker to spot them."""
         self._build_policies()
         self.types = [self._compile(i, ct) for i, ct in enumerate(scenario.services.case_types)]
         by_id = {info.id: info for info in self.types}

@@ -123,7 +123,7 @@ def test_hotline_seats_cannot_move_how_hidden_needs_are_found():
 
 @pytest.mark.parametrize("p", [0.03, 0.3, 0.9])
 def test_visits_until_found_is_geometric(p):
-    from gridtwin.agents.workers import visits_until_found
+    from gridtwin.sim.patrol import visits_until_found
 
     u = np.random.default_rng(3).random(50_000)
     k = np.array([visits_until_found(float(x), p) for x in u])
@@ -202,28 +202,3 @@ def test_every_lever_on_gives_the_same_run_with_or_without_prefetching():
         assert a.keys() == b.keys()
         for key in a:
             assert np.array_equal(a[key], b[key], equal_nan=a[key].dtype.kind == "f"), key
-
-def test_a_case_is_on_its_communitys_patrol_list_once_even_after_a_failed_report():
-    """A report that fails puts the case back under patrol; it must not be listed twice (each
-    visit would then count twice towards its spotting)."""
-    from gridtwin.model import GovernanceModel
-
-    s = load_scenario("street", ["run.horizon_days=14", "channels.hotline.seats=1"])
-    m = GovernanceModel(s, seed=1)
-    checks: list[int] = []
-    relisted: set[int] = set()
-
-    def check_daily():
-        while True:
-            yield m.env.timeout(24 * 60.0)
-            for listed in m.pending:
-                ids = [c.id for c in listed]
-                assert len(ids) == len(set(ids))
-                assert all(c.patrol_listed for c in listed)
-                relisted.update(c.id for c in listed if c.failures and not c.found.triggered)
-            checks.append(sum(len(x) for x in m.pending))
-
-    m.env.process(check_daily())
-    m.run()
-    assert len(checks) >= 13 and min(checks) > 0
-    assert relisted  # some reports failed and their cases went back under patrol

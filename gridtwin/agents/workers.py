@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from gridtwin.scenarios.schema import CaseKind, ChannelKind, PatrolSpec
+from gridtwin.scenarios.schema import ChannelKind, PatrolSpec
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.sampling import BufferedSampler, Quantile
 
@@ -18,23 +17,7 @@ if TYPE_CHECKING:
     from gridtwin.agents.tasks import Task, TaskBoard
     from gridtwin.model import GovernanceModel
 
-__all__ = ["GridWorker", "visits_until_found"]
-
-_NEVER = 1 << 62
-
-
-def visits_until_found(u: float, p: float) -> int:
-    """On which visit a case is spotted, each visit spotting it with probability ``p``.
-
-    The number of independent trials until the first success is geometric: drawn once per case
-    from its own uniform number ``u`` (inverse transform), it is exactly what a draw at every
-    visit would give, without a draw per visit.
-    """
-    if p >= 1.0:
-        return 1
-    if p <= 0.0:
-        return _NEVER
-    return int(math.log1p(-u) / math.log1p(-p)) + 1
+__all__ = ["GridWorker"]
 
 
 class GridWorker(mesa.Agent):
@@ -42,9 +25,9 @@ class GridWorker(mesa.Agent):
 
     At each community the worker inspects for a while; each pending event there is spotted
     with ``detect_probability`` and each hidden need with ``visit_detect_probability`` at each
-    visit (by any worker), independently: the case draws once on which visit that happens. A
-    spotted event is settled on the spot with its type's ``patrol_settle_share`` (the worker
-    stays for the settling time) or forwarded for dispatch.
+    visit (by any worker), independently: the case draws once on which visit that happens
+    (:mod:`gridtwin.sim.patrol`). A spotted event is settled on the spot with its type's
+    ``patrol_settle_share`` (the worker stays for the settling time) or forwarded for dispatch.
 
     Args:
         model: The governance model.
@@ -75,8 +58,6 @@ class GridWorker(mesa.Agent):
         self.settle = Quantile(spec.settle_min)
         """Settling time, from the case's own number (inspection times are the worker's)."""
         self.calendar = spec.calendar.build()
-        self.detect = spec.detect_probability
-        self.visit_detect = spec.visit_detect_probability
         speed = model.config.city.walking_speed_kmh / 60.0
         n = len(route)
         self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
@@ -85,7 +66,7 @@ class GridWorker(mesa.Agent):
     def patrol(self) -> Generator[Event, Any, None]:
         """The worker's SimPy process."""
         env, model, cal = self.model.env, self.model, self.calendar
-        pending = model.pending
+        patrol = model.patrol
         types = model.types
         while True:
             now = env.now
@@ -97,33 +78,15 @@ class GridWorker(mesa.Agent):
             self.position = c
             self.visits += 1
             busy = self.inspect()
-            waiting = pending[c]
-            if waiting:
-                keep = []
-                for case in waiting:
-                    found = case.found
-                    if found.triggered:  # found otherwise: off the list
-                        case.patrol_listed = False
-                        continue
-                    info = types[case.type_index]
-                    left = case.patrol_left
-                    if left < 0:  # its first visit: on which visit it will be spotted
-                        p = self.visit_detect if info.kind is CaseKind.HIDDEN else self.detect
-                        left = visits_until_found(case.u(Draw.DETECT), p)
-                    left -= 1
-                    case.patrol_left = left
-                    if left == 0:
-                        settle = 0.0
-                        if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
-                            settle = self.settle(case.u(Draw.SETTLE))
-                            busy += settle
-                        if model.levers.app_entry is not None:
-                            busy += model.levers.app_entry.work(case, env.now)
-                        case.patrol_listed = False
-                        found.succeed((ChannelKind.PATROL, settle))
-                    else:
-                        keep.append(case)
-                pending[c] = keep
+            for case in patrol.visit(c):  # the waiting cases this visit spots
+                settle = 0.0
+                info = types[case.type_index]
+                if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
+                    settle = self.settle(case.u(Draw.SETTLE))
+                    busy += settle
+                if model.levers.app_entry is not None:
+                    busy += model.levers.app_entry.work(case, env.now)
+                case.found.succeed((ChannelKind.PATROL, settle))  # type: ignore[union-attr]
             self._next = (i + 1) % len(self.route)
             board = model.levers.tasks
             if board is not None and board.queues[self.grid]:

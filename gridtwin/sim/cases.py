@@ -107,7 +107,8 @@ class Case:
         "shared",
         "found",
         "patrol_left",
-        "patrol_listed",
+        "patrol_at",
+        "patrol_seq",
         "agent",
         "_row",
         "_base",
@@ -161,9 +162,12 @@ class Case:
         self.found: Event | None = None
         """SimPy event triggered when an undiscovered case is found."""
         self.patrol_left = -1
-        """Patrol visits left until a grid worker spots it (-1: not drawn yet)."""
-        self.patrol_listed = False
-        """Whether it is on its community's list for patrol (once at most, whatever happens)."""
+        """Patrol visits it needs from its listing until a grid worker spots it (-1: not drawn
+        yet; see :mod:`gridtwin.sim.patrol`)."""
+        self.patrol_at = -1
+        """The visit to its community at which patrol spots it, while listed."""
+        self.patrol_seq = -1
+        """Its current listing for patrol (-1: not listed)."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
         self._row = draws

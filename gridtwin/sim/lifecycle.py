@@ -165,11 +165,10 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
         if when is not None:
             timer = env.timeout(when - env.now)
             timer.callbacks.append(partial(_reveal, found, mode))
-        if info.discover_patrol and m.patrol_on and not case.patrol_listed:
-            # (a case whose report failed may still be listed: it keeps its place and count)
-            m.pending[case.community].append(case)
-            case.patrol_listed = True
+        if info.discover_patrol and m.patrol_on:
+            m.patrol.add(case, info.kind is CaseKind.HIDDEN)
         mode, settle = yield found
+        m.patrol.pause(case)  # found otherwise: visits from now on do not count
         now = env.now
         m.record(case.id, Stage.PENDING, -1, -1, pending_since, now)
         if mode is _RESIDENT or mode is _BY_PHOTO:
