@@ -26,6 +26,15 @@ def _steps(
     return name
 
 
+def _run_to_end(env: simpy.Environment) -> int:
+    """Process every event; returns how many."""
+    n = 0
+    while env.peek() < float("inf"):
+        env.step()
+        n += 1
+    return n
+
+
 def _run_simpy(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
     env = simpy.Environment()
     log: Log = []
@@ -36,11 +45,7 @@ def _run_simpy(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
 
     for i, (delay, waits) in enumerate(jobs):
         env.process(delayed(f"p{i}", delay, waits))
-    n = 0
-    while env.peek() < float("inf"):
-        env.step()
-        n += 1
-    return log, n
+    return log, _run_to_end(env)
 
 
 def _run_case(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
@@ -48,11 +53,7 @@ def _run_case(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
     log: Log = []
     for i, (delay, waits) in enumerate(jobs):
         CaseProcess(env, _steps(env, log, f"p{i}", waits), delay)
-    n = 0
-    while env.peek() < float("inf"):
-        env.step()
-        n += 1
-    return log, n
+    return log, _run_to_end(env)
 
 
 @settings(max_examples=60, deadline=None)
@@ -208,11 +209,7 @@ def _reveal_world(fire_it: bool, reveal_at: list[float]) -> tuple[Log, int]:
         CaseProcess(env, waiter(f"w{i}", found), 0.0)
         timer = env.timeout(t)
         timer.callbacks.append(partial(reveal, found, f"v{i}"))
-    n = 0
-    while env.peek() < float("inf"):
-        env.step()
-        n += 1
-    return log, n
+    return log, _run_to_end(env)
 
 
 @settings(max_examples=40, deadline=None)
