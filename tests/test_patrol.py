@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.casedraws import WIDTH
+from gridtwin.sim import patrol as patrol_module
+from gridtwin.sim.casedraws import OFFSETS, WIDTH, Draw
 from gridtwin.sim.cases import Case
 from gridtwin.sim.patrol import PatrolLists, visits_until_found
 
@@ -42,7 +43,6 @@ class Reference:
             listed.remove(case)
         listed.append(case)
         self.listed.add(case.id)
-        self.hidden = hidden
 
     def visit(self, c: int, hidden: dict[int, bool]) -> list[int]:
         keep, spotted = [], []
@@ -65,8 +65,6 @@ class Reference:
         return spotted
 
 
-from gridtwin.sim.casedraws import OFFSETS, Draw  # noqa: E402
-
 OFFSET_DETECT = OFFSETS[Draw.DETECT]
 
 ops = st.lists(
@@ -77,8 +75,17 @@ ops = st.lists(
 
 
 @settings(max_examples=400, deadline=None)
-@given(ops)
-def test_the_lists_spot_what_counting_down_every_listed_case_would(steps) -> None:
+@given(ops, st.sampled_from([64, 0]))
+def test_the_lists_spot_what_counting_down_every_listed_case_would(steps, compact_at) -> None:
+    saved = patrol_module._COMPACT_AT
+    patrol_module._COMPACT_AT = compact_at  # 0: compact whenever stale entries are most
+    try:
+        _check_against_reference(steps)
+    finally:
+        patrol_module._COMPACT_AT = saved
+
+
+def _check_against_reference(steps) -> None:
     communities = 3
     lists = PatrolLists(communities, DETECT, VISIT_DETECT)
     ref = Reference(communities)
@@ -141,3 +148,16 @@ def test_visits_while_a_case_is_reported_do_not_count_and_a_failed_report_keeps_
     for _ in range(k - 3):
         assert lists.visit(0) == []
     assert lists.visit(0) == [case]  # the k-th counted visit
+
+
+def test_cases_found_otherwise_do_not_stay_in_a_rarely_spotting_heap() -> None:
+    lists = PatrolLists(1, 0.0, 0.0)  # never spotted: without compaction, entries stay forever
+    keep = _case(0, 0)
+    lists.add(keep, hidden=False)
+    for i in range(1, 1000):
+        case = _case(i, 0)
+        lists.add(case, hidden=False)
+        case.found.triggered = True  # type: ignore[union-attr]
+        lists.pause(case)
+    assert len(lists._heaps[0]) <= 2 * 64 + 2
+    assert lists.waiting(0) == [keep]

@@ -26,6 +26,8 @@ __all__ = ["PatrolLists", "visits_until_found"]
 
 _NEVER = 1 << 62
 _NONE: list[Case] = []
+_COMPACT_AT = 64
+"""Stale entries a community's heap may hold before it is compacted (when they are most)."""
 
 
 def visits_until_found(u: float, p: float) -> int:
@@ -51,12 +53,14 @@ class PatrolLists:
         visit_detect: Probability that a visit spots a hidden need.
     """
 
-    __slots__ = ("visits", "_heaps", "_seq", "_detect", "_visit_detect")
+    __slots__ = ("visits", "_heaps", "_stale", "_seq", "_detect", "_visit_detect")
 
     def __init__(self, communities: int, detect: float, visit_detect: float) -> None:
         self.visits = [0] * communities
         """Visits each community has had."""
         self._heaps: list[list[tuple[int, int, Case]]] = [[] for _ in range(communities)]
+        self._stale = [0] * communities
+        """Entries of paused cases still in each heap (they wait for their visit to pass)."""
         self._seq = count()
         self._detect = detect
         self._visit_detect = visit_detect
@@ -75,8 +79,17 @@ class PatrolLists:
     def pause(self, case: Case) -> None:
         """``case`` was found otherwise: keep the visits it still needs, stop counting."""
         if case.patrol_seq >= 0:
-            case.patrol_left = case.patrol_at - self.visits[case.community]
+            c = case.community
+            case.patrol_left = case.patrol_at - self.visits[c]
             case.patrol_seq = -1
+            stale = self._stale[c] = self._stale[c] + 1
+            heap = self._heaps[c]
+            if stale > _COMPACT_AT and 2 * stale > len(heap):
+                # Most entries are of cases found otherwise (a rarely spotted kind waits many
+                # visits): drop them, so that closed cases are not kept alive until then.
+                heap[:] = [e for e in heap if e[2].patrol_seq == e[1]]
+                heapq.heapify(heap)
+                self._stale[c] = 0
 
     def visit(self, community: int) -> list[Case]:
         """Count a visit to ``community``; the cases it spots, in the order they were listed."""
@@ -87,7 +100,9 @@ class PatrolLists:
         spotted = []
         while heap and heap[0][0] <= n:
             _, seq, case = heapq.heappop(heap)
-            if case.patrol_seq == seq and not case.found.triggered:  # type: ignore[union-attr]
+            if case.patrol_seq != seq:  # a paused case's entry, out of the heap at last
+                self._stale[community] -= 1
+            elif not case.found.triggered:  # type: ignore[union-attr]
                 case.patrol_seq = -1
                 spotted.append(case)
         return spotted
