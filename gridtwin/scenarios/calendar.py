@@ -189,7 +189,9 @@ class WeeklyCalendar:
         """When ``work`` open minutes, started at ``t`` (or the next opening), are done."""
         if self.always:
             return t + work
-        start = self.next_open(t)  # leaves the open span that holds ``start`` in _lo, _hi
+        # next_open leaves the span it found in _lo, _hi: the open one holding ``start``, or
+        # the closed one ending there (then ``end`` lies beyond it and takes the long way)
+        start = self.next_open(t)
         if work <= 0:
             return start
         end = start + work

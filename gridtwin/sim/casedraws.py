@@ -135,13 +135,17 @@ WIDTH = OFFSETS[-1] + SIZES[-1]
 """Uniform numbers drawn for each case at arrival."""
 
 _M64 = (1 << 64) - 1
+_GAMMA, _MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+"""SplitMix64's increment and its finaliser's two multipliers."""
+_UNIT = 1.0 / 9007199254740992.0
+"""2**-53: the top 53 bits of a mixed word scaled to [0, 1)."""
 
 
 def _mix(x: int) -> int:
     """SplitMix64's finaliser: a bijection of 64-bit integers that scrambles every bit."""
-    x = (x + 0x9E3779B97F4A7C15) & _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    x = (x + _GAMMA) & _M64
+    x = ((x ^ (x >> 30)) * _MUL1) & _M64
+    x = ((x ^ (x >> 27)) * _MUL2) & _M64
     return x ^ (x >> 31)
 
 
@@ -156,10 +160,10 @@ def keyed_uniform(key: int, purpose: int, k: int) -> float:
     ``mix(key ^ (purpose << 32 | k))``, the mix written out here: the levers draw millions of
     these, and a call less each counts.
     """
-    x = (key ^ ((purpose << 32) | (k & 0xFFFFFFFF))) + 0x9E3779B97F4A7C15 & _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return ((x ^ (x >> 31)) >> 11) * (1.0 / 9007199254740992.0)
+    x = (key ^ ((purpose << 32) | (k & 0xFFFFFFFF))) + _GAMMA & _M64
+    x = ((x ^ (x >> 30)) * _MUL1) & _M64
+    x = ((x ^ (x >> 27)) * _MUL2) & _M64
+    return ((x ^ (x >> 31)) >> 11) * _UNIT
 
 
 def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
@@ -173,9 +177,9 @@ def overflow_uniform(seed: int, case_id: int, purpose: int, k: int) -> float:
 
 def _mix_array(x: np.ndarray) -> np.ndarray:
     """:func:`_mix` on an array of unsigned 64-bit integers (numpy's arithmetic wraps)."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x + np.uint64(_GAMMA)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(_MUL1)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(_MUL2)
     return x ^ (x >> np.uint64(31))
 
 
@@ -193,7 +197,7 @@ def keyed_uniforms(
     keys = _mix_array(np.uint64(_mix(seed & _M64)) ^ ids)
     for j, (purpose, k) in enumerate(columns):
         x = _mix_array(keys ^ np.uint64((purpose << 32) | (k & 0xFFFFFFFF)))
-        out[:, j] = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        out[:, j] = (x >> np.uint64(11)).astype(np.float64) * _UNIT
     return out
 
 

@@ -32,7 +32,6 @@ class LevelHandovers:
     """
 
     def __init__(self, model: GovernanceModel, spec: Levels) -> None:
-        self.env = model.env
         self.record = model.record
         self.crossings = spec.crossings
         self.stall = spec.stall_probability
@@ -57,6 +56,7 @@ class LevelHandovers:
             record(case.id, Stage.HANDOVER, -1, -1, t, until)
             t = until
         return t
+
 
 def handovers_for(model: GovernanceModel, spec: Levels) -> LevelHandovers | None:
     """The hand-overs of a scenario, or None when there are none (integrated or no levels)."""

@@ -18,7 +18,7 @@ from typing import Any
 import simpy
 from simpy.events import Event, Process, Timeout
 
-__all__ = ["CaseProcess", "fire"]
+__all__ = ["CaseProcess", "failure_of", "fire"]
 
 
 class CaseProcess(Process):
@@ -57,9 +57,7 @@ class CaseProcess(Process):
                     event = generator.send(event._value)
                 else:
                     event._defused = True
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    event = generator.throw(exc)
+                    event = generator.throw(failure_of(event))
             except StopIteration as stop:
                 self._ok = True
                 self._value = stop.value
@@ -98,3 +96,11 @@ def fire(event: Event, value: Any) -> None:
     callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
     for callback in callbacks:
         callback(event)
+
+
+def failure_of(event: Event) -> BaseException:
+    """A copy of a failed event's exception, caused by the original (as SimPy raises it)."""
+    failure = event._value
+    exc = type(failure)(*failure.args)
+    exc.__cause__ = failure
+    return exc

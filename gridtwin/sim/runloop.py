@@ -17,6 +17,8 @@ from typing import Any
 import simpy
 from simpy.events import URGENT, Event
 
+from gridtwin.sim.processes import failure_of
+
 __all__ = ["HourEnd", "advance"]
 
 
@@ -60,10 +62,7 @@ def advance(env: simpy.Environment, until: float) -> int:
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
-                failure = event._value
-                exc = type(failure)(*failure.args)
-                exc.__cause__ = failure
-                raise exc
+                raise failure_of(event)
             n += 1
     except _Stop:
         return n
