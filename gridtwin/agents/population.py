@@ -1,6 +1,6 @@
 """Residents held as arrays: 1.1 million people cost tens of megabytes, not gigabytes.
 
-A resident becomes a Mesa agent (:class:`~gridtwin.agents.residents.ResidentAgent`) only while
+A resident has a Mesa agent (:class:`~gridtwin.agents.residents.ResidentAgent`) only while
 they have an open case; their lasting traits (community, age group, digital literacy, trust,
 living alone) stay here, in one row of each array. Residents are sorted by community, so the
 residents of community ``c`` are the rows ``offsets[c]:offsets[c+1]``.

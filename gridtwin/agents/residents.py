@@ -1,8 +1,8 @@
 """Residents while they have an open case: channel choice, ratings, trust.
 
 The population's lasting traits live in arrays (:mod:`gridtwin.agents.population`); a
-:class:`ResidentAgent` exists only while its resident has at least one open case, so the model
-holds thousands of resident agents at a time, not a million.
+:class:`ResidentAgent` stands for a resident only while they have at least one open case, so the
+model holds thousands of resident agents at a time, not a million.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class ChoiceModel:
 
 
 class ResidentAgent(mesa.Agent):
-    """A resident with at least one open case.
+    """The agent of a resident with at least one open case.
 
     Args:
         model: The governance model.
@@ -107,32 +107,47 @@ class ResidentAgent(mesa.Agent):
     def __init__(self, model: GovernanceModel, row: int) -> None:
         super().__init__(model)
         self.row = row
+        """The resident's row, or -1 while the agent waits in its registry's pool."""
         self.open_cases = 0
 
 
 class ResidentRegistry:
-    """Creates a resident's agent when their first case opens; removes it when the last closes."""
+    """Gives a resident an agent when their first case opens; takes it back when the last closes.
 
-    __slots__ = ("_model", "_agents")
+    Agents taken back wait in a pool for the next resident instead of leaving the Mesa model:
+    a district-year opens a million cases, and Mesa's registering and removing an agent
+    (weak-reference sets, an id) cost more than a case's own bookkeeping. The model thus keeps
+    as many resident agents as were ever busy at once; those of residents with an open case are
+    the ones this registry holds (``len``), the others have ``row`` -1.
+    """
+
+    __slots__ = ("_model", "_agents", "_idle")
 
     def __init__(self, model: GovernanceModel) -> None:
         self._model = model
         self._agents: dict[int, ResidentAgent] = {}
+        self._idle: list[ResidentAgent] = []
 
     def __len__(self) -> int:
         return len(self._agents)
 
     def attach(self, row: int) -> ResidentAgent:
-        """The resident's agent, created if needed; counts one more open case."""
+        """The resident's agent, given if needed; counts one more open case."""
         agent = self._agents.get(row)
         if agent is None:
-            agent = self._agents[row] = ResidentAgent(self._model, row)
+            if self._idle:
+                agent = self._idle.pop()
+                agent.row = row
+            else:
+                agent = ResidentAgent(self._model, row)
+            self._agents[row] = agent
         agent.open_cases += 1
         return agent
 
     def release(self, agent: ResidentAgent) -> None:
-        """One case of the agent's resident closed; remove the agent if it was the last."""
+        """One case of the agent's resident closed; take the agent back if it was the last."""
         agent.open_cases -= 1
         if agent.open_cases == 0:
             del self._agents[agent.row]
-            agent.remove()
+            agent.row = -1
+            self._idle.append(agent)
