@@ -55,7 +55,7 @@ from gridtwin.sim.patrol import PatrolLists
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
 from gridtwin.sim.runloop import advance
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import QuantileFn, quantile
 from gridtwin.sim.typhoon import typhoon_for
 
 __all__ = ["CaseTypeInfo", "GovernanceModel"]
@@ -86,7 +86,7 @@ class CaseTypeInfo:
     kind: CaseKind
     department: int
     """Lead or responsible department code (-1: none)."""
-    handling: Quantile
+    handling: QuantileFn
     channels: tuple[int, ...] = ()
     """Codes of the channels open to it, after policies and availability."""
     materials: tuple[int, ...] = ()
@@ -233,12 +233,12 @@ class GovernanceModel(mesa.Model):
         # changes what one case does leaves the other cases' numbers where they were
         # (common random numbers). These turn its uniform numbers into times.
         self.experience = ExperienceModel(beh.satisfaction, self.population)
-        self.apply_delay = Quantile(beh.apply_delay_h, 60.0)
-        self.trip = Quantile(beh.trip_min)
-        self.fetch = Quantile(self.sharing.fetch_min)
-        self.dispatch = Quantile(pol.dispatch_min)
-        self.bounce_review = Quantile(pol.bounce_review_min)
-        self.bounce_lag = Quantile(pol.bounce_review_lag_h, 60.0)
+        self.apply_delay = quantile(beh.apply_delay_h, 60.0)
+        self.trip = quantile(beh.trip_min)
+        self.fetch = quantile(self.sharing.fetch_min)
+        self.dispatch = quantile(pol.dispatch_min)
+        self.bounce_review = quantile(pol.bounce_review_min)
+        self.bounce_lag = quantile(pol.bounce_review_lag_h, 60.0)
         self._confusion: dict[int, tuple[list[float], list[int]]] = {}
         for right, wrongs in pol.confusion.items():
             codes = [self.department_index[w] for w in wrongs]
@@ -248,12 +248,12 @@ class GovernanceModel(mesa.Model):
                 codes,
             )
         self.whistle = pol.whistle
-        self.whistle_delay = Quantile(pol.whistle_min)
+        self.whistle_delay = quantile(pol.whistle_min)
         self.joint_dispatch = pol.joint_dispatch
         self._extra_platforms = 0 if pol.levels.integrated else pol.platforms - 1
         self.handover = handovers_for(self, pol.levels)
         self.accountability = accountability_for(self, pol.accountability)
-        self._entry = Quantile(pol.entry_min)
+        self._entry = quantile(pol.entry_min)
         self.one_thing = pol.one_thing
 
     def _compile(
@@ -262,7 +262,7 @@ class GovernanceModel(mesa.Model):
         s = self.config
         dept_id = getattr(ct, "lead_department", None) or getattr(ct, "department", None)
         dept = self.department_index[dept_id] if dept_id else -1
-        handling = Quantile(ct.handling_min)
+        handling = quantile(ct.handling_min)
         info = CaseTypeInfo(
             index,
             ct.id,
@@ -297,7 +297,7 @@ class GovernanceModel(mesa.Model):
                 info.misroute_probability = (1 - s.policies.dispatch_accuracy) * (1 - ct.clarity)
                 info.report_probability = ct.report_probability
                 info.joint = tuple(self.department_index[d] for d in ct.joint_departments)
-                info.report_delay = Quantile(ct.report_delay_h, 60.0)
+                info.report_delay = quantile(ct.report_delay_h, 60.0)
         else:
             info.operator_resolution_share = ct.operator_resolution_share
         return info

@@ -34,7 +34,7 @@ from gridtwin.sim.casedraws import (
     overflow_uniform,
 )
 from gridtwin.sim.cases import Case
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 U = np.linspace(0.001, 0.999, 37)
 
@@ -52,21 +52,42 @@ def test_quantile_is_the_inverse_distribution_function(dist, reference):
     if reference is None:
         sigma = math.sqrt(math.log1p((dist.sd / dist.mean) ** 2))
         reference = stats.lognorm(sigma, scale=dist.mean * math.exp(-(sigma**2) / 2))
-    q = Quantile(dist, factor=2.0)
+    q = quantile(dist, factor=2.0)
     got = np.array([q(float(u)) for u in U])
     assert np.allclose(got, 2.0 * reference.ppf(U), rtol=1e-9)
     assert math.isfinite(q(0.0))
 
 
+DISTS = (
+    Fixed(value=3.5),
+    Exponential(mean=5),
+    LogNormal(mean=150, sd=90),
+    Gamma(shape=2, scale=60),
+    Triangular(low=60, mode=120, high=360),
+    Empirical(values=(1.5, 2, 4, 8.25)),
+)
+
+
+@given(
+    which=st.integers(0, len(DISTS) - 1),
+    u=st.floats(0.0, 1.0, exclude_max=True),
+    factor=st.sampled_from([1.0, 60.0, 1 / 60, 0.1, 3.7]),
+)
+def test_the_factor_is_applied_last_exactly(which: int, u: float, factor: float) -> None:
+    """A unit change inside the quantile function gives the very numbers of multiplying after."""
+    dist = DISTS[which]
+    assert quantile(dist, factor)(u) == quantile(dist)(u) * factor
+
+
 def test_quantile_of_fixed_and_empirical():
-    assert Quantile(Fixed(value=3))(0.7) == 3
-    emp = Quantile(Empirical(values=(1, 2, 4, 8)))
+    assert quantile(Fixed(value=3))(0.7) == 3
+    emp = quantile(Empirical(values=(1, 2, 4, 8)))
     assert [emp(u) for u in (0.0, 0.26, 0.5, 0.99)] == [1, 2, 4, 8]
 
 
 def test_inverse_transform_samples_have_the_distribution():
     rng = np.random.default_rng(1)
-    q = Quantile(LogNormal(mean=25, sd=15))
+    q = quantile(LogNormal(mean=25, sd=15))
     x = np.array([q(u) for u in rng.random(20_000)])
     assert abs(x.mean() - 25) < 0.6
     assert abs(x.std() - 15) < 0.8

@@ -25,7 +25,7 @@ from gridtwin.scenarios.calendar import MINUTES_PER_DAY, WEEKDAYS, WeeklyCalenda
 from gridtwin.scenarios.staffing_schema import Accountability
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ class AccountabilityRules:
         self.backlog_ref = spec.pressure_backlog_h * 60.0
         self.fix_probability = spec.fix_probability
         self.limit = spec.rework_limit_days * MINUTES_PER_DAY
-        self.rework_work = Quantile(spec.rework_min)
-        self.paper_work = Quantile(spec.paper_close_min)
+        self.rework_work = quantile(spec.rework_min)
+        self.paper_work = quantile(spec.paper_close_min)
         self.pools: list[ServerPool] = (
             [
                 ServerPool(f"rework/{d.dept_id}", [(spec.rework_staff, d.calendar)])

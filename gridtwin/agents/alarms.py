@@ -23,7 +23,7 @@ from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import QuantileFn, quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -52,7 +52,7 @@ class AlarmDesk:
         streams = model.streams
         n_comm = model.city.n_communities
         index = {info.id: info.index for info in model.types}
-        self.typed: dict[int, tuple[list[bool], Quantile]] = {}
+        self.typed: dict[int, tuple[list[bool], QuantileFn]] = {}
         """Per case-type code: covered communities and the detection delay."""
         times: list[np.ndarray] = []
         places: list[np.ndarray] = []
@@ -60,7 +60,7 @@ class AlarmDesk:
             code = index[type_id]
             covered = streams.rng("sensor", f"coverage/{type_id}").random(n_comm) < st.coverage
             covered &= spec.enabled
-            self.typed[code] = (covered.tolist(), Quantile(st.detect_delay_min))
+            self.typed[code] = (covered.tolist(), quantile(st.detect_delay_min))
             model.types[code].discover_sensor = bool(spec.enabled)
             if st.false_alarms_per_year > 0 and covered.any():
                 rng = streams.rng("sensor", f"false_alarms/{type_id}")
@@ -70,9 +70,9 @@ class AlarmDesk:
                 times.append(rng.random(int(counts.sum())) * model.horizon)
         camera = spec.camera_confirm
         self.camera = camera.enabled and spec.enabled
-        self._check = Quantile(camera.check_min)
+        self._check = quantile(camera.check_min)
         self._catch = camera.catch_false
-        self._visit = Quantile(spec.alarm_visit_min)
+        self._visit = quantile(spec.alarm_visit_min)
         self.checks = 0
         """Alarms (true and false) checked on the cameras after the warm-up."""
         self.check_minutes = 0.0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from gridtwin.scenarios.discovery_schema import StaffApps
@@ -36,7 +36,7 @@ class DuplicateEntry:
 
     def __init__(self, spec: StaffApps, warmup: float) -> None:
         self._extra = spec.apps - 1
-        self._entry = Quantile(spec.entry_min)
+        self._entry = quantile(spec.entry_min)
         self._warmup = warmup
         self.minutes = 0.0
         """Staff minutes of duplicate entry after the warm-up."""

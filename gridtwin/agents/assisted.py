@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.sim.servers import ServerPool
 from gridtwin.vocab import AGE_GROUPS
 
@@ -60,7 +60,7 @@ class AssistedIntake:
         self._below = spec.literacy_below
         self._take_up = spec.take_up
         self._failure = spec.failure
-        self._work = Quantile(spec.assist_min)
+        self._work = quantile(spec.assist_min)
         self._warmup = model.warmup
         self.board = board
         self.pool: ServerPool | None = None

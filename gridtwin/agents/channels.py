@@ -17,7 +17,7 @@ import mesa
 
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.vocab import CHANNEL_ORDER, ChannelKind
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class OnlineChannel(Channel):
 
     def __init__(self, model: GovernanceModel, spec: Any) -> None:
         super().__init__(model, spec)
-        self.submit = Quantile(spec.submit_min)
+        self.submit = quantile(spec.submit_min)
         self.population = model.population
         self.base_failure, self.literacy_failure, self.sprawl = self._failure_terms(model, spec)
 

@@ -17,7 +17,7 @@ from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.scenarios.schema import ChannelKind, KiosksSpec, WindowsSpec
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.sim.servers import ServerPool
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class _Place(Channel):
         self.speed_km_per_min = model.config.city.walking_speed_kmh / 60.0
         self.spread_min = model.config.behaviour.return_spread_h * 60.0
         self.calendar = self.spec.calendar.build()
-        self.service = Quantile(self.spec.service_min)
+        self.service = quantile(self.spec.service_min)
 
     @abstractmethod
     def _pool_for(self, community: int, info: CaseTypeInfo) -> tuple[ServerPool, float]:
@@ -132,7 +132,7 @@ class WindowChannel(_Place):
         self.comprehensive = spec.mode == "comprehensive"
         self.authority = spec.front_desk_authority if self.comprehensive else 1.0
         self.expert = spec.expert_on_call and self.comprehensive
-        self.expert_call = Quantile(spec.expert_call_min)
+        self.expert_call = quantile(spec.expert_call_min)
         n_street = len(sites) - (centre is not None)
         shifts = shift_groups(spec.shifts)  # extra comprehensive windows in each street hall
 

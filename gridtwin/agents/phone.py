@@ -13,7 +13,7 @@ from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.sim.servers import ServerPool, roster_groups
 
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ class Hotline(Channel):
         super().__init__(model, spec)
         seats = roster_groups(spec.seats_by_hour()) + shift_groups(spec.shifts)
         self.pool = ServerPool(self.kind.value, seats, pause_off_shift=False)
-        self.talk = Quantile(spec.talk_time_s, 1 / 60)
-        self.patience = Quantile(spec.patience_s, model.config.behaviour.patience_scale / 60)
-        self.retry_delay = Quantile(spec.retry_delay_min)
+        self.talk = quantile(spec.talk_time_s, 1 / 60)
+        self.patience = quantile(spec.patience_s, model.config.behaviour.patience_scale / 60)
+        self.retry_delay = quantile(spec.retry_delay_min)
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Call, wait for a seat or hang up, maybe call again; True once a call is answered."""

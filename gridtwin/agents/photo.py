@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from gridtwin.scenarios.base import ChannelKind
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 from gridtwin.vocab import AGE_GROUPS
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class PhotoReporters:
         self._const = [spec.asc + spec.age.get(g, 0.0) for g in AGE_GROUPS]
         self._b_lit = spec.literacy
         self._b_trust = spec.trust
-        self._delay = Quantile(spec.report_delay_h, 60.0)
+        self._delay = quantile(spec.report_delay_h, 60.0)
         self.code = model.channel_code[ChannelKind.PHOTO]
 
     def probability(self, row: int) -> float:

@@ -25,7 +25,7 @@ import numpy as np
 from gridtwin.agents.tasks import Task, TaskBoard, TaskKind
 from gridtwin.agents.visits import HiddenWatch, reveal
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -71,7 +71,7 @@ class ReliefScan:
         self.threshold = spec.threshold
         self.interval = spec.scan_interval_days * MINUTES_PER_DAY
         self._noise = model.streams.rng("population", "relief/noise")
-        self._minutes = Quantile(spec.visit_min)
+        self._minutes = quantile(spec.visit_min)
         self._queued: set[int] = set()
         self.flagged = 0
         self.visits = 0

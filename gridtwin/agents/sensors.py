@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from gridtwin.scenarios.schema import SensorsSpec
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel
@@ -35,5 +35,5 @@ class SensorNetwork(mesa.Agent):
         pop = model.population
         self.meter = np.zeros(pop.size, dtype=bool)
         self.meter[pop.eligible] = (rng.random(len(pop.eligible)) < spec.water_meter_coverage) & on
-        self.delay = Quantile(spec.detect_delay_min)
+        self.delay = quantile(spec.detect_delay_min)
         """Detection delay from a case's own uniform number."""

@@ -24,7 +24,7 @@ from gridtwin.scenarios.base import ChannelKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -95,7 +95,7 @@ class VisitSchedule:
         rng = model.streams.rng("patrol", "home_visits")
         self.next_due = rng.random(len(self.rows)) * self.interval
         self._rng = model.streams.rng("patrol", "home_visit_minutes")
-        self._minutes = Quantile(spec.visit_min)
+        self._minutes = quantile(spec.visit_min)
         self._detect = spec.detect_probability
         self.found = 0
         """Hidden needs found by a home visit after the warm-up."""

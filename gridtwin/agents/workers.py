@@ -9,7 +9,7 @@ import mesa
 
 from gridtwin.scenarios.schema import ChannelKind, PatrolSpec
 from gridtwin.sim.casedraws import Draw
-from gridtwin.sim.sampling import BufferedSampler, Quantile
+from gridtwin.sim.sampling import BufferedSampler, quantile
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -55,7 +55,7 @@ class GridWorker(mesa.Agent):
         self.inspect = BufferedSampler(
             spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}")
         )
-        self.settle = Quantile(spec.settle_min)
+        self.settle = quantile(spec.settle_min)
         """Settling time, from the case's own number (inspection times are the worker's)."""
         self.calendar = spec.calendar.build()
         speed = model.config.city.walking_speed_kmh / 60.0

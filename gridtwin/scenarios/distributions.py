@@ -55,11 +55,12 @@ class _Dist(BaseModel):
         """Draw ``n`` values from ``rng``."""
 
     @abstractmethod
-    def quantile(self) -> Callable[[float], float]:
-        """The inverse distribution function ``u -> value`` (``u`` uniform in [0, 1)).
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
+        """The inverse distribution function ``u -> value * factor`` (``u`` uniform in [0, 1)).
 
         Inverse-transform sampling: a case that draws its own uniform numbers turns them into
-        values of any distribution, exactly, without sharing a stream with other cases.
+        values of any distribution, exactly, without sharing a stream with other cases. The
+        factor (a unit change) is applied last, inside the one function the engine calls.
         """
 
     @abstractmethod
@@ -82,9 +83,9 @@ class Fixed(_Dist):
         """Return ``n`` copies of the value (the generator is not advanced)."""
         return np.full(n, self.value, dtype=float)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        value = self.value
+        value = self.value * factor
         return lambda u: value
 
     def scaled(self, factor: float) -> Fixed:
@@ -111,10 +112,10 @@ class Exponential(_Dist):
         """Draw ``n`` values."""
         return rng.exponential(self.mean_, n)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        m, log1p = self.mean_, math.log1p
-        return lambda u: -m * log1p(-u)
+        m, log1p, f = self.mean_, math.log1p, factor
+        return lambda u: -m * log1p(-u) * f
 
     def scaled(self, factor: float) -> Exponential:
         """See :meth:`_Dist.scaled`."""
@@ -151,11 +152,11 @@ class LogNormal(_Dist):
         mu, sigma = self._log_params()
         return rng.lognormal(mu, sigma, n)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
         mu, sigma = self._log_params()
-        inv, exp = NormalDist().inv_cdf, math.exp
-        return lambda u: exp(mu + sigma * inv(u if u > 0.0 else _TINY))
+        inv, exp, f = NormalDist().inv_cdf, math.exp, factor
+        return lambda u: exp(mu + sigma * inv(u if u > 0.0 else _TINY)) * f
 
     def scaled(self, factor: float) -> LogNormal:
         """See :meth:`_Dist.scaled`."""
@@ -190,12 +191,12 @@ class Gamma(_Dist):
         """Draw ``n`` values."""
         return rng.gamma(self.shape, self.scale, n)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile` (the regularised incomplete gamma function inverted)."""
         from scipy.special import gammaincinv
 
-        k, theta = self.shape, self.scale
-        return lambda u: float(gammaincinv(k, u)) * theta
+        k, theta, f = self.shape, self.scale, factor
+        return lambda u: float(gammaincinv(k, u)) * theta * f
 
     def scaled(self, factor: float) -> Gamma:
         """See :meth:`_Dist.scaled`."""
@@ -228,11 +229,11 @@ class Triangular(_Dist):
         """Draw ``n`` values."""
         return rng.triangular(self.low, self.mode, self.high, n)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        a, c, b = self.low, self.mode, self.high
+        a, c, b, f = self.low, self.mode, self.high, factor
         cut, left, right, sqrt = (c - a) / (b - a), (b - a) * (c - a), (b - a) * (b - c), math.sqrt
-        return lambda u: a + sqrt(u * left) if u < cut else b - sqrt((1.0 - u) * right)
+        return lambda u: (a + sqrt(u * left) if u < cut else b - sqrt((1.0 - u) * right)) * f
 
     def scaled(self, factor: float) -> Triangular:
         """See :meth:`_Dist.scaled`."""
@@ -261,9 +262,9 @@ class Empirical(_Dist):
         """Draw ``n`` values."""
         return rng.choice(np.asarray(self.values, dtype=float), n)
 
-    def quantile(self) -> Callable[[float], float]:
+    def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile` (each observed value with equal probability)."""
-        values, n = [float(v) for v in self.values], len(self.values)
+        values, n = [float(v) * factor for v in self.values], len(self.values)
         return lambda u: values[min(int(u * n), n - 1)]
 
     def scaled(self, factor: float) -> Empirical:

@@ -10,7 +10,7 @@ needs more than its slots (a caller retrying many times, a hidden need visited f
 goes on with numbers hashed from (seed, case id, purpose, k). Nothing another case does moves
 them, and a purpose drawn more or less often leaves the other purposes' numbers in place.
 Values of any distribution come from these numbers by inverse transform
-(:class:`~gridtwin.sim.sampling.Quantile`).
+(:func:`~gridtwin.sim.sampling.quantile`).
 """
 
 from __future__ import annotations

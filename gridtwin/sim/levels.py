@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gridtwin.scenarios.staffing_schema import Levels
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel
@@ -36,7 +36,7 @@ class LevelHandovers:
         self.crossings = spec.crossings
         self.stall = spec.stall_probability
         self.chase = spec.chase_after_h * 60.0
-        self.entry = Quantile(spec.handover_h, 60.0)
+        self.entry = quantile(spec.handover_h, 60.0)
         self.calendar = spec.calendar.build()
 
     def cross(self, case: Case, t: float) -> float:

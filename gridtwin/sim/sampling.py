@@ -1,18 +1,20 @@
 """Samplers: values of a scenario's distributions, from the streams and numbers handed in.
 
 :class:`BufferedSampler` hands out the next value of a component's stream, drawn in blocks;
-:class:`Quantile` turns a uniform number the caller owns (a case's own draw, see
+:func:`quantile` turns a uniform number the caller owns (a case's own draw, see
 :mod:`gridtwin.sim.casedraws`) into a value by inverse transform. The distributions themselves
 are part of the scenario format (:mod:`gridtwin.scenarios.distributions`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from gridtwin.scenarios.distributions import _Dist
 
-__all__ = ["BufferedSampler", "Quantile", "UniformStream"]
+__all__ = ["BufferedSampler", "QuantileFn", "UniformStream", "quantile"]
 
 
 class BufferedSampler:
@@ -67,28 +69,21 @@ class UniformStream(BufferedSampler):
         return self._rng.random(self._block).tolist()
 
 
-class Quantile:
-    """A distribution's values from uniform draws the caller owns: ``q(u)``.
+QuantileFn = Callable[[float], float]
+"""A distribution's value at a uniform draw: ``q(u)``."""
+
+
+def quantile(dist: _Dist, factor: float = 1.0) -> QuantileFn:
+    """A distribution's values from uniform draws the caller owns: ``quantile(dist)(u)``.
 
     Where :class:`BufferedSampler` hands out the next value of a stream shared by everything
-    that asks, a :class:`Quantile` turns a uniform number into a value (inverse-transform
+    that asks, a quantile function turns a uniform number into a value (inverse-transform
     sampling), so each case can draw from its own numbers (see :mod:`gridtwin.sim.casedraws`).
+    It is the distribution's own function, with the factor inside: the engine calls it
+    millions of times, one Python call each.
 
     Args:
         dist: The distribution.
         factor: Multiplier applied to every value (e.g. seconds to minutes).
     """
-
-    __slots__ = ("dist", "_q", "_factor")
-
-    def __init__(self, dist: _Dist, factor: float = 1.0) -> None:
-        self.dist = dist
-        self._q = dist.quantile()
-        self._factor = factor
-
-    def __call__(self, u: float) -> float:
-        """The value at uniform draw ``u`` in [0, 1)."""
-        return self._q(u) * self._factor
-
-    def __repr__(self) -> str:
-        return f"Quantile({self.dist!r}, factor={self._factor!r})"
+    return dist.quantile(factor)

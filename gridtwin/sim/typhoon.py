@@ -28,7 +28,7 @@ from gridtwin.sim.cases import Case
 from gridtwin.sim.city import CityGrid
 from gridtwin.sim.lifecycle import event_case
 from gridtwin.sim.processes import CaseProcess
-from gridtwin.sim.sampling import Quantile
+from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
     from gridtwin.model import GovernanceModel
@@ -81,7 +81,7 @@ class TyphoonSurge:
         self.end = spec.end_day * MINUTES_PER_DAY
         self.low = low_lying_mask(model.city, spec)
         self.type_index = next(i for i, t in enumerate(model.types) if t.id == spec.case_type)
-        self.alarm_delay = Quantile(spec.alarm_delay_min)
+        self.alarm_delay = quantile(spec.alarm_delay_min)
         n = len(self.low)
         weights = np.full(n, (1.0 - spec.concentration) / n)
         if self.low.any():
