@@ -191,7 +191,7 @@ class GovernanceModel(mesa.Model):
         Each crossing's stall and hand-over, duplicate entry into staff apps, a paper
         closure's draw, a photo report's two.
         """
-        counts: dict[Draw, int] = {}
+        counts: dict[int, int] = {}
         if self.handover is not None:
             counts[Draw.STALL] = counts[Draw.HANDOVER] = self.handover.crossings
         if self.levers.app_entry is not None:

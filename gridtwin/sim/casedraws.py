@@ -16,12 +16,12 @@ Values of any distribution come from these numbers by inverse transform
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import IntEnum
 
 import numpy as np
 
 __all__ = [
     "WIDTH",
+    "PURPOSES",
     "Draw",
     "Prefetch",
     "case_key",
@@ -32,8 +32,13 @@ __all__ = [
 ]
 
 
-class Draw(IntEnum):
-    """What a case draws a number for."""
+class Draw:
+    """What a case draws a number for: each purpose's number, indexing :data:`OFFSETS`.
+
+    Plain int constants, not an ``IntEnum``: every draw names its purpose, and on Python 3.11
+    reading an enum member costs about 100 ns more (its metaclass's ``__getattr__`` slows every
+    attribute of the class). :data:`PURPOSES` names them.
+    """
 
     APPLY_DELAY = 0
     CHOICE = 1
@@ -82,6 +87,14 @@ class Draw(IntEnum):
     APPS = 44
 
 
+PURPOSES: tuple[str, ...] = tuple(
+    name for name, _ in sorted(
+        ((n, v) for n, v in vars(Draw).items() if n.isupper()), key=lambda item: item[1]
+    )
+)
+"""The purposes' names, in the order of their numbers (0, 1, ...)."""
+assert [getattr(Draw, n) for n in PURPOSES] == list(range(len(PURPOSES)))
+
 _HASHED_ONLY = (
     Draw.HANDOVER,
     Draw.STALL,
@@ -122,7 +135,7 @@ _CAPACITY = {
 def slots() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Offset and number of slots of each purpose in a case's row, indexed by :class:`Draw`."""
     offsets, sizes, at = [], [], 0
-    for d in Draw:
+    for d in range(len(PURPOSES)):
         n = _CAPACITY.get(d, 1)
         offsets.append(at)
         sizes.append(n)
@@ -210,19 +223,19 @@ class Prefetch:
     arrivals (:func:`keyed_uniforms`) and keeps them after the row: the same numbers, sooner.
 
     Args:
-        counts: How many numbers of each lever purpose to compute per case.
+        counts: How many numbers of each lever purpose (a :class:`Draw`) to compute per case.
     """
 
     __slots__ = ("columns", "table", "width")
 
-    def __init__(self, counts: Mapping[Draw, int]) -> None:
+    def __init__(self, counts: Mapping[int, int]) -> None:
         wanted = sorted((p, n) for p, n in counts.items() if n > 0)
         for p, _ in wanted:
             if p not in _HASHED_ONLY:
-                raise ValueError(f"{Draw(p).name} has slots in the row: it is not prefetched")
+                raise ValueError(f"{PURPOSES[p]} has slots in the row: it is not prefetched")
         self.columns = tuple((int(p), k) for p, n in wanted for k in range(n))
         """``(purpose, k)`` of each computed number, in the order kept after the row."""
-        table = [(0, 0)] * len(Draw)
+        table = [(0, 0)] * len(PURPOSES)
         at = 0
         for p, n in wanted:
             table[p] = (at, n)
