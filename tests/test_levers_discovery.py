@@ -199,6 +199,28 @@ def test_privacy_drift_touches_only_residents_under_sensing():
     assert set(np.unique(m.population.community[rows])) == set(np.flatnonzero(covered))
 
 
+def test_privacy_drift_keeps_the_trust_series_sums_exact():
+    """The drift moves each age group's trust sum without a pass: it stays the true sum."""
+    s = load_scenario(
+        TINY,
+        [
+            "run.horizon_days=60",
+            "policies.privacy.personal_data_level=1",
+            "policies.privacy.trust_drift_per_year=1",
+            "channels.sensor.community_coverage=0.5",
+            "behaviour.satisfaction.word_of_mouth_rate=0.5",
+            "behaviour.satisfaction.word_of_mouth_contacts=4",
+        ],
+    )
+    m = GovernanceModel(s, seed=3)
+    before = m.population.trust.copy()
+    m.run()
+    trust, age = m.population.trust, m.population.age_group
+    assert trust.mean() < 0.95 * before.mean()  # the drift moved trust
+    truth = np.bincount(age, weights=trust, minlength=len(m.experience.trust_sums))
+    assert np.allclose(m.experience.trust_sums, truth, rtol=1e-9, atol=1e-9)
+
+
 # --------------------------------------------------------------------------- units
 def test_every_lever_is_off_by_default_and_costs_nothing():
     k = simulate(load_scenario(TINY, ["run.horizon_days=5"]), seed=2)

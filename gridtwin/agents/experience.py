@@ -68,8 +68,6 @@ class ExperienceModel:
         self._offsets = population.offsets
         self._age = population.age_group
         self._ages = population.age_group.tolist()
-        self._age_index: np.ndarray | None = None
-        """The age groups as indices for :func:`numpy.bincount`, once :meth:`drift` needs them."""
         self._fit = [spec.literacy_gap.get(k, 0.0) for k in CHANNEL_ORDER]
         self._terms = (
             spec.base,
@@ -100,6 +98,12 @@ class ExperienceModel:
         sums = np.bincount(age, weights=population.trust, minlength=len(AGE_GROUPS))
         self.trust_sums = sums.tolist()
         """Sum of trust per age group, kept current as trust moves (for the trust series)."""
+        self._under: np.ndarray | None = None
+        """Residents whose trust drifts (:meth:`sense`), a mask; None: nobody's does."""
+        self._under_flags = b""
+        """The same mask as bytes, for one resident at a time."""
+        self._under_sums: list[float] = []
+        """Sum of trust per age group of the residents under :attr:`_under`, kept current."""
 
     def trust_means(self) -> list[float]:
         """Mean trust per age group (NaN for an empty group), then over everyone."""
@@ -149,28 +153,44 @@ class ExperienceModel:
         old = float(trust[row])
         delta = rate * (target - old)
         trust[row] = old + delta
-        self.trust_sums[self._ages[row]] += delta
+        age = self._ages[row]
+        self.trust_sums[age] += delta
+        if self._under_flags and self._under_flags[row]:
+            self._under_sums[age] += delta
         if self._wom:
             u = case.u(Draw.WORD_OF_MOUTH)
             self._heard.append((row, case.community, u, target, self._wom * rate))
 
-    def drift(self, under: np.ndarray, factor: float) -> None:
-        """Scale the trust of the residents ``under`` (a mask) by ``factor``: a drift to 0.
+    def sense(self, under: np.ndarray) -> None:
+        """Let the trust of the residents ``under`` (a mask) drift (:meth:`drift`) from now on.
 
-        What residents learn of how much personal data is collected on them moves their trust
-        this way (:mod:`gridtwin.agents.privacy`); each age group's sum moves by ``factor - 1``
-        times the trust its residents under sensing had. Whole-array passes, daily, over
-        a million residents: no gather or scatter by row.
+        Their trust's sum per age group is kept from here on, so that a drift moves each age
+        group's sum without a pass over the population.
         """
-        trust = self.trust
-        if self._age_index is None:
-            self._age_index = self._age.astype(np.intp)
-        had = np.bincount(
-            self._age_index, weights=np.where(under, trust, 0.0), minlength=len(self.trust_sums)
-        )
-        np.multiply(trust, factor, out=trust, where=under)
-        for g, s in enumerate(had.tolist()):
-            self.trust_sums[g] += (factor - 1.0) * s
+        self._under = under
+        self._under_flags = under.astype(np.uint8).tobytes()
+        self._under_sums = np.bincount(
+            self._age.astype(np.intp),
+            weights=np.where(under, self.trust, 0.0),
+            minlength=len(self.trust_sums),
+        ).tolist()
+
+    def drift(self, factor: float) -> None:
+        """Scale the trust of the residents under sensing (:meth:`sense`) by ``factor``.
+
+        A drift to 0: what residents learn of how much personal data is collected on them moves
+        their trust this way (:mod:`gridtwin.agents.privacy`). Each age group's sum moves by
+        ``factor - 1`` times the trust its residents under sensing had, which :meth:`learn` and
+        :meth:`tell` keep current: the one pass over a million residents is the scaling itself.
+        """
+        under = self._under
+        if under is None:
+            raise RuntimeError("drift() before sense(): whose trust drifts is not known")
+        np.multiply(self.trust, factor, out=self.trust, where=under)
+        sums, had = self.trust_sums, self._under_sums
+        for g, s in enumerate(had):
+            sums[g] += (factor - 1.0) * s
+            had[g] = s * factor
 
     def tell(self) -> None:
         """Word of mouth: the experiences heard since the last call move neighbours' trust.
@@ -194,6 +214,8 @@ class ExperienceModel:
         stride = np.maximum(1, (n - 1) // np.maximum(k, 1))
         trust, age = self.trust, self._age
         sums = np.zeros(len(self.trust_sums))
+        under = self._under
+        sensed = np.zeros(len(sums) if under is not None else 0)
         for j in range(1, self._contacts + 1):
             on = j <= k
             if not on.any():
@@ -206,8 +228,13 @@ class ExperienceModel:
             trust[other] = after
             # a neighbour told twice in one round counts once here (after - before is the total)
             _, once = np.unique(other, return_index=True)
-            sums += np.bincount(
-                age[other[once]], weights=(after - before)[once], minlength=len(sums)
-            )
+            told, moved = age[other[once]], (after - before)[once]
+            sums += np.bincount(told, weights=moved, minlength=len(sums))
+            if under is not None:
+                sensed += np.bincount(
+                    told, weights=np.where(under[other[once]], moved, 0.0), minlength=len(sums)
+                )
         for g, d in enumerate(sums.tolist()):
             self.trust_sums[g] += d
+        for g, d in enumerate(sensed.tolist()):
+            self._under_sums[g] += d

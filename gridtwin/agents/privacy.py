@@ -58,10 +58,11 @@ class TrustDrift:
         """The same residents as a mask over the population."""
         self.under[rows] = True
         self.factor = 1.0 - spec.personal_data_level * spec.trust_drift_per_year / 365.0
+        self.experience.sense(self.under)
         self.env.process(self._daily())
 
     def _daily(self) -> Generator[Event, Any, None]:
         env = self.env
         while True:
             yield env.timeout(MINUTES_PER_DAY)
-            self.experience.drift(self.under, self.factor)
+            self.experience.drift(self.factor)
