@@ -542,6 +542,6 @@ class GovernanceModel(mesa.Model):
                 f"{self.cases_created} cases entered but {len(self.cases)} are accounted for "
                 f"({n_open} open at the end)"
             )
-        ids = np.asarray(self.cases.id)
+        ids = self.cases.ids()
         if len(np.unique(ids)) != len(ids):
             raise ConservationError("a case was closed twice")

@@ -9,7 +9,6 @@ export, so the hot path appends only what changes from stage to stage.
 from __future__ import annotations
 
 import struct
-from array import array
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -74,55 +73,45 @@ assert _PACK.size == EventLog.RECORD.itemsize
 
 
 class CaseTable:
-    """One row per case, written when the case closes (or at the end, while still open)."""
+    """One row per case, written when the case closes (or at the end, while still open).
 
-    __slots__ = (
-        "id",
-        "type_index",
-        "community",
-        "resident",
-        "arise",
-        "reported",
-        "responded",
-        "closed",
-        "outcome",
-        "channel",
-        "department",
-        "trips",
-        "bounces",
-        "misrouted",
-        "rating",
-        "satisfied",
-        "complaint",
-        "materials",
-        "exempt",
-        "on_spot",
+    Packed like the :class:`EventLog`: one ``struct`` call and one buffer append per case, in
+    the layout of :data:`RECORD`.
+    """
+
+    __slots__ = ("_buffer",)
+
+    RECORD = np.dtype(
+        [
+            ("id", "<i8"),
+            ("type_index", "<i2"),
+            ("community", "<i4"),
+            ("resident", "<i8"),
+            ("arise", "<f8"),
+            ("reported", "<f8"),
+            ("responded", "<f8"),
+            ("closed", "<f8"),
+            ("outcome", "i1"),
+            ("channel", "i1"),
+            ("department", "<i2"),
+            ("trips", "<i2"),
+            ("bounces", "<i2"),
+            ("misrouted", "i1"),
+            ("rating", "i1"),
+            ("satisfied", "i1"),
+            ("complaint", "i1"),
+            ("materials", "<i2"),
+            ("exempt", "<i2"),
+            ("on_spot", "i1"),
+        ]
     )
+    """The packed row layout; matches ``_CASE``."""
 
     def __init__(self) -> None:
-        self.id = array("q")
-        self.type_index = array("h")
-        self.community = array("i")
-        self.resident = array("q")
-        self.arise = array("d")
-        self.reported = array("d")
-        self.responded = array("d")
-        self.closed = array("d")
-        self.outcome = array("b")
-        self.channel = array("b")
-        self.department = array("h")
-        self.trips = array("h")
-        self.bounces = array("h")
-        self.misrouted = array("b")
-        self.rating = array("b")
-        self.satisfied = array("b")
-        self.complaint = array("b")
-        self.materials = array("h")
-        self.exempt = array("h")
-        self.on_spot = array("b")
+        self._buffer = bytearray()
 
     def __len__(self) -> int:
-        return len(self.id)
+        return len(self._buffer) // _CASE.size
 
     def add(
         self,
@@ -138,32 +127,45 @@ class CaseTable:
         ``rating`` is 1 a good rating, 0 a bad one, -1 none; ``satisfied`` the resident's
         verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
         """
-        self.id.append(case.id)
-        self.type_index.append(case.type_index)
-        self.community.append(case.community)
-        self.resident.append(case.resident)
-        self.arise.append(case.arise)
-        self.reported.append(case.reported)
-        self.responded.append(case.responded)
-        self.closed.append(closed)
-        self.outcome.append(outcome)
-        self.channel.append(case.channel)
-        self.department.append(case.department)
-        self.trips.append(case.trips)
-        self.bounces.append(case.bounces)
-        self.misrouted.append(case.misrouted)
-        self.rating.append(rating)
-        self.satisfied.append(satisfied)
-        self.complaint.append(complaint)
-        self.materials.append(case.materials)
-        self.exempt.append(case.exempt)
-        self.on_spot.append(case.on_spot)
+        self._buffer.extend(
+            _CASE.pack(
+                case.id,
+                case.type_index,
+                case.community,
+                case.resident,
+                case.arise,
+                case.reported,
+                case.responded,
+                closed,
+                outcome,
+                case.channel,
+                case.department,
+                case.trips,
+                case.bounces,
+                case.misrouted,
+                rating,
+                satisfied,
+                complaint,
+                case.materials,
+                case.exempt,
+                case.on_spot,
+            )
+        )
+
+    def ids(self) -> np.ndarray:
+        """The case ids, in the order the cases were written (a copy)."""
+        return np.frombuffer(self._buffer, dtype=self.RECORD)["id"].copy()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays, sorted by case id."""
-        cols = {name: np.asarray(getattr(self, name)) for name in self.__slots__}
-        order = np.argsort(cols["id"], kind="stable")
-        return {name: col[order] for name, col in cols.items()}
+        table = np.frombuffer(self._buffer, dtype=self.RECORD)
+        order = np.argsort(table["id"], kind="stable")
+        return {name: table[name][order] for name in self.RECORD.names or ()}
+
+
+_CASE = struct.Struct("<qhiqddddbbhhhbbbbhhb")
+"""One packed case row (see :attr:`CaseTable.RECORD`)."""
+assert _CASE.size == CaseTable.RECORD.itemsize
 
 
 def dictionary_column(codes: np.ndarray, names: Sequence[str]) -> pa.DictionaryArray:
