@@ -79,6 +79,9 @@ class AccountabilityRules:
         """
         if self.pressure <= 0:
             return False
+        u = case.u(Draw.PAPER)
+        if u >= self.pressure:  # not even at the most late (late = 1)
+            return False
         m = self.model
         now = m.env.now
         since = case.reported if case.reported >= 0 else case.arise
@@ -88,7 +91,7 @@ class AccountabilityRules:
             d = m.departments[dept]
             start = d.pool.earliest(now)[0]
             late = min(1.0, d.calendar.open_minutes(now, start) / self.backlog_ref)
-        if case.u(Draw.PAPER) < self.pressure * late:
+        if u < self.pressure * late:
             self.paper.add(case.id)
             return True
         return False
