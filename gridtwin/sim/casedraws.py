@@ -88,7 +88,8 @@ class Draw:
 
 
 PURPOSES: tuple[str, ...] = tuple(
-    name for name, _ in sorted(
+    name
+    for name, _ in sorted(
         ((n, v) for n, v in vars(Draw).items() if n.isupper()), key=lambda item: item[1]
     )
 )
