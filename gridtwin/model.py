@@ -500,8 +500,8 @@ class GovernanceModel(mesa.Model):
         acc = self.accountability
         if agent is not None:
             seen = outcome if acc is None else acc.seen(case, outcome)
-            verdict = self.experience.judge(case, self.types[case.type_index], seen, now)
-            rating, satisfied, complaint = verdict.rating, verdict.satisfied, verdict.complaint
+            info = self.types[case.type_index]
+            satisfied, rating, complaint = self.experience.judge(case, info, seen, now)
             if acc is not None:
                 acc.reviewed(case, outcome, rating)
             self.experience.learn(case, satisfied)

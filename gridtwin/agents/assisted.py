@@ -78,7 +78,7 @@ class AssistedIntake:
         row = case.resident
         if row < 0:
             return False
-        offered = int(self._age[row]) in self._ages or float(self._literacy[row]) < self._below
+        offered = self._age.item(row) in self._ages or self._literacy.item(row) < self._below
         return offered and case.u(Draw.ASSIST) < self._take_up
 
     def intake(self, channel: OnlineChannel, case: Case, info: CaseTypeInfo) -> Intake:

@@ -115,7 +115,7 @@ class OnlineChannel(Channel):
             return (yield from assist.intake(self, case, info))
         now = self.env.now
         duration = self.submit(case.u(Draw.SUBMIT))
-        literacy = self.population.literacy[case.resident] if case.resident >= 0 else 1.0
+        literacy = self.population.literacy.item(case.resident) if case.resident >= 0 else 1.0
         ok = case.u(Draw.INTAKE_FAIL) >= self.failure_probability(literacy)
         self.log(case.id, _INTAKE if ok else _INTAKE_FAILED, self.code, -1, now, now + duration)
         if not ok:

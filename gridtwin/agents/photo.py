@@ -52,9 +52,9 @@ class PhotoReporters:
     def probability(self, row: int) -> float:
         """Probability that resident ``row`` reports an event they see by photo."""
         x = (
-            self._const[int(self._age[row])]
-            + self._b_lit * float(self._literacy[row])
-            + self._b_trust * float(self._trust[row])
+            self._const[self._age.item(row)]
+            + self._b_lit * self._literacy.item(row)
+            + self._b_trust * self._trust.item(row)
         )
         return 1.0 / (1.0 + math.exp(-x))
 

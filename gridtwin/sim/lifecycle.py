@@ -227,7 +227,7 @@ def _first_known(
         p = info.report_probability
         row = m.population.pick(case.community, u_who)
         if row >= 0:
-            p = min(1.0, p * (0.5 + float(m.population.trust[row])) + m.photo_boost(info))
+            p = min(1.0, p * (0.5 + m.population.trust.item(row)) + m.photo_boost(info))
             if case.u(Draw.REPORT) < p:
                 best, mode = now + info.report_delay(case.u(Draw.REPORT_DELAY)), _RESIDENT
             uptake = m.levers.photo_uptake
@@ -265,13 +265,13 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo, first: int = -1)
     options = list(info.channels)
     row = case.resident
     pop = m.population
-    age, literacy = int(pop.age_group[row]), float(pop.literacy[row])
+    age, literacy = pop.age_group.item(row), pop.literacy.item(row)
     while options:
         if first >= 0:
             code, first = first, -1
         else:
             code = m.choice.choose(
-                case.u(Draw.CHOICE), age, literacy, float(pop.trust[row]), case.community, options
+                case.u(Draw.CHOICE), age, literacy, pop.trust.item(row), case.community, options
             )
         if case.reported < 0:
             case.reported = env.now

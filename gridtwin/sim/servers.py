@@ -60,9 +60,13 @@ class ServerPool:
     def earliest(self, now: float) -> tuple[float, int]:
         """The earliest start of service for an arrival at ``now``, and the group that gives it."""
         best, best_g = float("inf"), 0
+        cals = self._cals
         for g, heap in enumerate(self._heaps):
             free = heap[0]
-            start = self._cals[g].next_open(free if free > now else now)
+            t = free if free > now else now
+            if t >= best:  # opens at ``t`` or later: no earlier than the best so far
+                continue
+            start = cals[g].next_open(t)
             if start < best:
                 best, best_g = start, g
         return best, best_g
