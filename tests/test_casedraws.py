@@ -114,6 +114,25 @@ def test_a_purpose_takes_its_slots_then_goes_on_with_its_own_numbers():
     assert a.u(Draw.HANDLING) == b.u(Draw.HANDLING) == row[OFFSETS[Draw.HANDLING]]
 
 
+@given(st.lists(st.integers(0, len(SIZES) - 1), max_size=60), st.booleans())
+def test_every_draw_is_the_slot_or_hashed_number_its_count_names(purposes, with_row):
+    """Draws in any order: the k-th of a purpose is its k-th slot, else its k-th hashed number.
+
+    A case without a row (no slots) hashes from its first draw of every purpose.
+    """
+    row = [(i + 0.5) / (WIDTH + 3) for i in range(WIDTH + 3)]
+    case = Case(8, 0, 0, 0, 0.0, row if with_row else (), 21, 3 if with_row else 0)
+    counts = [0] * len(SIZES)
+    for p in purposes:
+        k = counts[p]
+        counts[p] += 1
+        got = case.u(p)
+        if with_row and k < SIZES[p]:
+            assert got == row[3 + OFFSETS[p] + k]
+        else:
+            assert got == overflow_uniform(21, 8, p, k)
+
+
 NO_SETTLING = [
     f"services.case_types.{e}.patrol_settle_share=0"
     for e in ("noise", "sanitation", "illegal_parking", "water_leak", "safety_hazard",

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 
 __all__ = [
+    "ENDS",
     "WIDTH",
     "PURPOSES",
     "Draw",
@@ -145,6 +146,8 @@ def slots() -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 OFFSETS, SIZES = slots()
+ENDS = tuple(o + n for o, n in zip(OFFSETS, SIZES, strict=True))
+"""The end of each purpose's slots in a case's row."""
 WIDTH = OFFSETS[-1] + SIZES[-1]
 """Uniform numbers drawn for each case at arrival."""
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from gridtwin.sim.casedraws import OFFSETS, SIZES, WIDTH, case_key, keyed_uniform
+from gridtwin.sim.casedraws import ENDS, OFFSETS, WIDTH, case_key, keyed_uniform
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -113,6 +113,7 @@ class Case:
         "_row",
         "_base",
         "_used",
+        "_ends",
         "_seed",
         "_key",
         "_plan",
@@ -174,7 +175,11 @@ class Case:
         """The case's uniform numbers: ``draws[base:base + WIDTH]`` (a week's arrivals share one
         flat array, so a case costs no objects for the numbers it never uses)."""
         self._base = base
-        self._used = [0] * len(SIZES)
+        self._used = list(OFFSETS)
+        """Per purpose, where its next number is in the row: its offset plus the numbers it
+        drew (past its slots, the count goes on for its hashed numbers)."""
+        self._ends = ENDS if draws else OFFSETS
+        """Per purpose, the end of its slots in the row (at its offset: no row, no slots)."""
         self._seed = seed
         self._key = -1
         """The key of the case's hashed numbers, once it needs them (-1: not yet)."""
@@ -189,15 +194,16 @@ class Case:
         what other cases do never moves them.
         """
         used = self._used
-        k = used[purpose]
-        used[purpose] = k + 1
-        if k < SIZES[purpose] and self._row:
-            return self._row[self._base + OFFSETS[purpose] + k]
+        at = used[purpose]
+        used[purpose] = at + 1
+        if at < self._ends[purpose]:
+            return self._row[self._base + at]
+        k = at - OFFSETS[purpose]  # the purpose's own count of draws
         plan = self._plan
         if plan is not None:
-            at, n = plan[purpose]
+            start, n = plan[purpose]
             if k < n:  # computed at arrival (a lever's purpose has no slots: k counts from 0)
-                return self._row[self._base + WIDTH + at + k]
+                return self._row[self._base + WIDTH + start + k]
         key = self._key
         if key < 0:
             key = self._key = case_key(self._seed, self.id)
