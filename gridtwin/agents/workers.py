@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GridWorker"]
 
+_PATROL = ChannelKind.PATROL
+
 
 class GridWorker(mesa.Agent):
     """A grid worker walking a closed tour of communities in working hours.
@@ -62,12 +64,16 @@ class GridWorker(mesa.Agent):
         n = len(route)
         self._travel = [model.city.path_km(route[i], route[(i + 1) % n]) / speed for i in range(n)]
         self._speed = speed
+        self._legs: dict[tuple[int, int], float] = {}
+        """Walking minutes of the call-outs' legs so far, by (from, to) community."""
 
     def patrol(self) -> Generator[Event, Any, None]:
         """The worker's SimPy process."""
         env, model, cal = self.model.env, self.model, self.calendar
         patrol = model.patrol
         types = model.types
+        apps, board = model.levers.app_entry, model.levers.tasks  # built with the model
+        queue = board.queues[self.grid] if board is not None else None
         while True:
             now = env.now
             t = cal.next_open(now)
@@ -84,13 +90,12 @@ class GridWorker(mesa.Agent):
                 if info.settle_share and case.u(Draw.SETTLE) < info.settle_share:
                     settle = self.settle(case.u(Draw.SETTLE))
                     busy += settle
-                if model.levers.app_entry is not None:
-                    busy += model.levers.app_entry.work(case, env.now)
-                case.found.succeed((ChannelKind.PATROL, settle))  # type: ignore[union-attr]
+                if apps is not None:
+                    busy += apps.work(case, env.now)
+                case.found.succeed((_PATROL, settle))  # type: ignore[union-attr]
             self._next = (i + 1) % len(self.route)
-            board = model.levers.tasks
-            if board is not None and board.queues[self.grid]:
-                task = board.queues[self.grid].popleft()  # taken now: no other worker takes it
+            if queue and board is not None:
+                task = queue.popleft()  # taken now: no other worker takes it
                 yield from self._call_out(board, task, c, busy, self._travel[i])
             else:
                 yield env.timeout(busy + self._travel[i])
@@ -107,7 +112,11 @@ class GridWorker(mesa.Agent):
         env = self.model.env
         now = env.now
         start = now + busy
-        travel = self.model.city.path_km(here, task.community) / self._speed
+        travel = self._legs.get((here, task.community))
+        if travel is None:
+            travel = self._legs[here, task.community] = (
+                self.model.city.path_km(here, task.community) / self._speed
+            )
         self.position = task.community
         done = start + (travel + task.minutes)
         yield env.timeout(done - now)

@@ -191,7 +191,10 @@ class WeeklyCalendar:
             return t + work
         # next_open leaves the span it found in _lo, _hi: the open one holding ``start``, or
         # the closed one ending there (then ``end`` lies beyond it and takes the long way)
-        start = self.next_open(t)
+        if self._in and self._lo <= t < self._hi:  # open now (next_open's cache, inlined)
+            start = t
+        else:
+            start = self.next_open(t)
         if work <= 0:
             return start
         end = start + work
