@@ -19,7 +19,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-import simpy
 
 from gridtwin.agents.accountability import accountability_for
 from gridtwin.agents.channels import CHANNEL_ORDER, Channel
@@ -54,7 +53,7 @@ from gridtwin.sim.lifecycle import apply_start, event_case, need_case
 from gridtwin.sim.patrol import PatrolLists
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
-from gridtwin.sim.runloop import advance
+from gridtwin.sim.runloop import advance, engine_environment
 from gridtwin.sim.sampling import QuantileFn, quantile
 from gridtwin.sim.typhoon import typhoon_for
 
@@ -140,7 +139,7 @@ class GovernanceModel(mesa.Model):
         super().__init__(rng=self.streams.rng("mesa"))
         self.config = scenario
         """The scenario this run was built from (``Model.scenario`` is Mesa's own, from 3.5)."""
-        self.env = simpy.Environment()
+        self.env = engine_environment()
         self.log = EventLog()
         self.record = self.log.recorder()
         """Write one stage record: ``record(case_id, stage, channel, department, start, end)``."""

@@ -10,7 +10,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.runloop import advance
+from gridtwin.sim.runloop import Wait, advance, engine_environment
 
 Log = list[tuple[float, str]]
 
@@ -62,15 +62,26 @@ def test_advance_processes_events_in_simpys_order_and_stops_before_until(
         t += s
         stops.append(t)
     expected, expected_counts = _simpy_until(jobs, stops)
-    env, log = simpy.Environment(), []
-    _world(env, jobs, log)
-    counts = []
-    for until in stops:
-        counts.append(advance(env, until))
-        assert env.now == until
-        assert all(when < until for when, _ in log)  # nothing at `until` itself yet
-    assert log == expected
-    assert counts == expected_counts
+    for env in (simpy.Environment(), engine_environment()):
+        log: Log = []
+        _world(env, jobs, log)
+        counts = []
+        for until in stops:
+            counts.append(advance(env, until))
+            assert env.now == until
+            assert all(when < until for when, _ in log)  # nothing at `until` itself yet
+        assert log == expected
+        assert counts == expected_counts
+
+
+def test_the_engines_timeouts_are_simpys() -> None:
+    env = engine_environment()
+    wait = env.timeout(2.5, "value")
+    assert isinstance(wait, Wait) and isinstance(wait, simpy.events.Timeout)
+    assert (wait.triggered, wait.ok, wait.value) == (True, True, "value")
+    assert env.peek() == 2.5
+    with pytest.raises(ValueError, match="Negative delay"):
+        env.timeout(-1.0)
 
 
 def test_an_undefused_failure_is_raised_and_a_defused_one_is_not() -> None:

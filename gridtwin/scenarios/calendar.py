@@ -190,11 +190,9 @@ class WeeklyCalendar:
         if self.always:
             return t + work
         # next_open leaves the span it found in _lo, _hi: the open one holding ``start``, or
-        # the closed one ending there (then ``end`` lies beyond it and takes the long way)
-        if self._in and self._lo <= t < self._hi:  # open now (next_open's cache, inlined)
-            start = t
-        else:
-            start = self.next_open(t)
+        # the closed one ending there (then ``end`` lies beyond it and takes the long way);
+        # when ``t`` is in the open span it found last, that is ``start`` without the call
+        start = t if self._in and self._lo <= t < self._hi else self.next_open(t)
         if work <= 0:
             return start
         end = start + work

@@ -16,7 +16,7 @@ from collections.abc import Generator
 from typing import Any
 
 import simpy
-from simpy.events import Event, Process, Timeout
+from simpy.events import Event, Process
 
 __all__ = ["CaseProcess", "failure_of", "fire"]
 
@@ -37,7 +37,7 @@ class CaseProcess(Process):
         self.env = env
         self.callbacks: list[Any] = []
         self._generator = generator
-        start = Timeout(env, delay)
+        start = env.timeout(delay)
         start.callbacks.append(self._resume)
         self._target: Event = start
 
