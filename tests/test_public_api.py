@@ -44,6 +44,7 @@ def test_star_import_of_lazy_packages():
     namespace: dict[str, object] = {}
     exec("from gridtwin.sim import *\nfrom gridtwin.agents import *", namespace)
     assert "quantile" in namespace
+    assert namespace["Quantile"] is namespace["quantile"]  # the former name still works
     assert "GridWorker" in namespace
 
 

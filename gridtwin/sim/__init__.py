@@ -18,6 +18,7 @@ _LAZY = {
     "CityError": ".city",
     "CityGrid": ".city",
     "build_city": ".city",
+    "Quantile": ".sampling",
     "quantile": ".sampling",
     "ConservationError": ".errors",
     "CaseTable": ".eventlog",

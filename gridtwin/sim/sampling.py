@@ -14,7 +14,7 @@ import numpy as np
 
 from gridtwin.scenarios.distributions import _Dist
 
-__all__ = ["BufferedSampler", "QuantileFn", "UniformStream", "quantile"]
+__all__ = ["BufferedSampler", "Quantile", "QuantileFn", "UniformStream", "quantile"]
 
 
 class BufferedSampler:
@@ -87,3 +87,8 @@ def quantile(dist: _Dist, factor: float = 1.0) -> QuantileFn:
         factor: Multiplier applied to every value (e.g. seconds to minutes).
     """
     return dist.quantile(factor)
+
+
+Quantile = quantile
+"""The former name of :func:`quantile`, kept for callers (it was a class; calling it still
+gives the quantile function)."""
