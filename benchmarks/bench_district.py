@@ -1,14 +1,17 @@
 """Benchmark: the `district` scenario for a simulated year, against a bare SimPy M/M/c queue.
 
 Prints wall seconds, cases per second, events per second and peak memory of the district run,
-and, measured in the same process afterwards, the customers per second of a bare SimPy
-single-queue M/M/c loop (request, grant, timeout, release) as the reference cost of one queue
-pass. Run it on a quiet machine:
+and, measured in the same process before and after it, the customers per second of a bare
+SimPy single-queue M/M/c loop (request, grant, timeout, release) as the reference cost of one
+queue pass. Run it on a quiet machine:
 
-    python benchmarks/bench_district.py [--days 365] [--scenario NAME] [--all-levers] [--profile]
+    python benchmarks/bench_district.py [--days 365] [--scenario NAME] [--all-levers]
+                                        [--repeat N] [--profile]
 
 ``--all-levers`` switches on every lever of docs/policies.md at once (``ALL_LEVERS``): the
-district-year with every mechanism on.
+district-year with every mechanism on. ``--repeat N`` runs it N times, each in a process of
+its own, and prints the median and range: identical runs on a shared machine differ by 10% or
+more, so one run says little.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import argparse
 import cProfile
 import pstats
 import resource
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -96,7 +102,12 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=365.0)
     ap.add_argument("--profile", action="store_true", help="profile the simulation itself")
     ap.add_argument("--all-levers", action="store_true", help="every lever of docs/policies.md on")
+    ap.add_argument("--repeat", type=int, default=1, help="runs, each in its own process")
     args = ap.parse_args()
+    if args.repeat > 1:
+        child = ["--scenario", args.scenario, "--days", str(args.days)]
+        repeat(args.repeat, child + (["--all-levers"] if args.all_levers else []))
+        return
 
     levers = ALL_LEVERS if args.all_levers else ()
     scenario = load_scenario(args.scenario, [f"run.horizon_days={args.days}", *levers])
@@ -106,6 +117,7 @@ def main() -> None:
         pstats.Stats("/tmp/gridtwin.prof").sort_stats("tottime").print_stats(30)
         return
 
+    ref_before = bare_simpy_mmc()
     t0 = time.perf_counter()
     result = run(scenario)
     total = time.perf_counter() - t0
@@ -122,9 +134,35 @@ def main() -> None:
     print(f"cases per second    {cases / sim:,.0f}")
     print(f"events per second   {k['events_processed'] / sim:,.0f}")
     print(f"peak memory MB      {peak_rss_mb():,.0f}")
-    ref = bare_simpy_mmc()
-    print(f"bare SimPy M/M/c    {ref:,.0f} customers per second (reference)")
+    ref_after = bare_simpy_mmc()
+    ref = (ref_before + ref_after) / 2
+    print(
+        f"bare SimPy M/M/c    {ref:,.0f} customers per second (reference: the mean of "
+        f"{ref_before:,.0f} before the run and {ref_after:,.0f} after)"
+    )
     print(f"cost per case       {ref / (cases / sim):.2f} x a bare SimPy queue pass")
+
+
+def repeat(n: int, child: list[str]) -> None:
+    """Run the benchmark ``n`` times, each in a fresh process; print each run and a summary."""
+    sims, costs = [], []
+    for i in range(n):
+        out = subprocess.run(
+            [sys.executable, __file__, *child], capture_output=True, text=True, check=True
+        ).stdout
+        print(f"--- run {i + 1} of {n}")
+        print(out, end="")
+        for line in out.splitlines():
+            if line.startswith("simulation seconds"):
+                sims.append(float(line.split()[2]))
+            elif line.startswith("cost per case"):
+                costs.append(float(line.split()[3]))
+    print(f"--- {n} runs")
+    for name, values in (("simulation seconds", sims), ("cost per case", costs)):
+        print(
+            f"{name:<19} median {statistics.median(values):.2f}"
+            f"  (min {min(values):.2f}, max {max(values):.2f})"
+        )
 
 
 if __name__ == "__main__":
