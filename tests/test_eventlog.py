@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gridtwin.sim.cases import Case, Outcome, Stage
-from gridtwin.sim.eventlog import CaseTable, EventLog
+from gridtwin.sim.eventlog import CaseTable, EventLog, packer
 
 
 def _case(case_id: int, **state: object) -> Case:
@@ -67,3 +68,17 @@ def test_stage_records_come_back_as_written() -> None:
     assert cols["department"].tolist() == [-1, 1200]
     assert cols["start"].tolist() == [0.5, 10.0]
     assert cols["end"].tolist() == [2.25, 70.0]
+
+
+def test_a_row_is_packed_in_the_record_layout() -> None:
+    record = np.dtype([("a", "<i8"), ("b", "i1"), ("c", "<i2"), ("d", "<i4"), ("e", "<f8")])
+    pack = packer(record)
+    assert pack.format == "<qbhid" and pack.size == record.itemsize
+    row = np.frombuffer(pack.pack(-7, 3, -300, 70_000, 2.5), dtype=record)[0]
+    assert row.tolist() == (-7, 3, -300, 70_000, 2.5)
+    assert (EventLog._PACK.size, CaseTable._PACK.size) == (28, CaseTable.RECORD.itemsize)
+
+
+def test_a_padded_layout_is_refused() -> None:
+    with pytest.raises(ValueError, match="padding"):
+        packer(np.dtype([("a", "i1"), ("b", "<f8")], align=True))

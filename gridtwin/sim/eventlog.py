@@ -1,6 +1,6 @@
 """The event log: one flat record per stage of every case, and one row per case.
 
-Records are buffered in typed columnar arrays during the run (a few bytes a record, no Python
+Records are packed into byte buffers during the run (a few bytes a record, no Python
 object per record) and turned into pyarrow tables once, at the end. Case-level attributes
 (resident, cell, type) live in the case table and are joined into the flat stage records on
 export, so the hot path appends only what changes from stage to stage.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,15 +20,54 @@ from gridtwin.sim.cases import Case, Outcome, Stage
 __all__ = ["CaseTable", "EventLog", "dictionary_column", "events_table"]
 
 
-class EventLog:
-    """Stage records: (case, stage, channel, department, start, end), times in minutes.
+_STRUCT_CODES = {("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q", ("f", 8): "d"}
+"""``struct`` codes of the numpy field types the packed tables use (standard sizes)."""
 
-    Each record is packed into one growing byte buffer in the layout of :data:`RECORD`
-    (28 bytes, no padding): one ``struct`` call and one buffer append per record, and the
-    columns come back as views of the buffer, without a copy.
+
+def packer(record: np.dtype) -> struct.Struct:
+    """The ``struct`` that packs one row of ``record``, a little-endian dtype without padding."""
+    codes = "".join(_STRUCT_CODES[record[n].kind, record[n].itemsize] for n in record.names or ())
+    pack = struct.Struct("<" + codes)
+    if pack.size != record.itemsize:
+        raise ValueError(f"{record} has padding: it cannot be packed field by field")
+    return pack
+
+
+class _PackedRows:
+    """Rows packed into one growing byte buffer in the layout of the subclass's ``RECORD``.
+
+    One ``struct`` call and one buffer append per row (no Python object per row); the columns
+    come back as views of the buffer, without a copy.
     """
 
     __slots__ = ("_buffer",)
+
+    RECORD: ClassVar[np.dtype]
+    """The row layout: little-endian fields, no padding."""
+    _PACK: ClassVar[struct.Struct]
+    """Packs one row in that layout (made from ``RECORD``)."""
+
+    def __init_subclass__(cls) -> None:
+        cls._PACK = packer(cls.RECORD)
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._buffer) // self._PACK.size
+
+    def _rows(self) -> np.ndarray:
+        """The rows as a structured array over the buffer (no copy)."""
+        return np.frombuffer(self._buffer, dtype=self.RECORD)
+
+
+class EventLog(_PackedRows):
+    """Stage records: (case, stage, channel, department, start, end), times in minutes.
+
+    Packed (:class:`_PackedRows`), 28 bytes a record.
+    """
+
+    __slots__ = ()
 
     RECORD = np.dtype(
         [
@@ -39,13 +79,6 @@ class EventLog:
             ("end", "<f8"),
         ]
     )
-    """The packed record layout; matches ``_PACK``."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def __len__(self) -> int:
-        return len(self._buffer) // _PACK.size
 
     def recorder(self) -> Callable[[int, int, int, int, float, float], None]:
         """A fast ``record(case_id, stage, channel, department, start, end)`` function.
@@ -54,7 +87,7 @@ class EventLog:
         it to the buffer with the look-ups bound once.
         """
         buffer = self._buffer
-        pack = _PACK.pack
+        pack = self._PACK.pack
 
         def record(c: int, s: int, ch: int, d: int, a: float, b: float) -> None:
             buffer.extend(pack(c, s, ch, d, a, b))
@@ -63,23 +96,17 @@ class EventLog:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays (strided views of the buffer, no copy)."""
-        table = np.frombuffer(self._buffer, dtype=self.RECORD)
+        table = self._rows()
         return {name: table[name] for name in self.RECORD.names or ()}
 
 
-_PACK = struct.Struct("<qbbhdd")
-"""One packed stage record (see :attr:`EventLog.RECORD`)."""
-assert _PACK.size == EventLog.RECORD.itemsize
-
-
-class CaseTable:
+class CaseTable(_PackedRows):
     """One row per case, written when the case closes (or at the end, while still open).
 
-    Packed like the :class:`EventLog`: one ``struct`` call and one buffer append per case, in
-    the layout of :data:`RECORD`.
+    Packed (:class:`_PackedRows`) like the event log's records.
     """
 
-    __slots__ = ("_buffer",)
+    __slots__ = ()
 
     RECORD = np.dtype(
         [
@@ -105,13 +132,6 @@ class CaseTable:
             ("on_spot", "i1"),
         ]
     )
-    """The packed row layout; matches ``_CASE``."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def __len__(self) -> int:
-        return len(self._buffer) // _CASE.size
 
     def add(
         self,
@@ -128,7 +148,7 @@ class CaseTable:
         verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
         """
         self._buffer.extend(
-            _CASE.pack(
+            self._PACK.pack(
                 case.id,
                 case.type_index,
                 case.community,
@@ -154,18 +174,13 @@ class CaseTable:
 
     def ids(self) -> np.ndarray:
         """The case ids, in the order the cases were written (a copy)."""
-        return np.frombuffer(self._buffer, dtype=self.RECORD)["id"].copy()
+        return self._rows()["id"].copy()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays, sorted by case id."""
-        table = np.frombuffer(self._buffer, dtype=self.RECORD)
+        table = self._rows()
         order = np.argsort(table["id"], kind="stable")
         return {name: table[name][order] for name in self.RECORD.names or ()}
-
-
-_CASE = struct.Struct("<qhiqddddbbhhhbbbbhhb")
-"""One packed case row (see :attr:`CaseTable.RECORD`)."""
-assert _CASE.size == CaseTable.RECORD.itemsize
 
 
 def dictionary_column(codes: np.ndarray, names: Sequence[str]) -> pa.DictionaryArray:
