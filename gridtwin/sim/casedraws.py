@@ -36,9 +36,8 @@ __all__ = [
 class Draw:
     """What a case draws a number for: each purpose's number, indexing :data:`OFFSETS`.
 
-    Plain int constants, not an ``IntEnum``: every draw names its purpose, and on Python 3.11
-    reading an enum member costs about 100 ns more (its metaclass's ``__getattr__`` slows every
-    attribute of the class). :data:`PURPOSES` names them.
+    Plain int constants, not an ``IntEnum``: every draw names its purpose, and enum members are
+    slow to read on Python 3.11 (see :mod:`gridtwin.vocab`). :data:`PURPOSES` names them.
     """
 
     APPLY_DELAY = 0
