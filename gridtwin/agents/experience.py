@@ -95,8 +95,7 @@ class ExperienceModel:
         """Experiences not yet told: (resident, community, draw, verdict, rate)."""
         age = population.age_group
         self.age_counts = np.bincount(age, minlength=len(AGE_GROUPS)).astype(float)
-        sums = np.bincount(age, weights=population.trust, minlength=len(AGE_GROUPS))
-        self.trust_sums = sums.tolist()
+        self.trust_sums = self._by_age(population.trust)
         """Sum of trust per age group, kept current as trust moves (for the trust series)."""
         self._under: np.ndarray | None = None
         """Residents whose trust drifts (:meth:`sense`), a mask; None: nobody's does."""
@@ -167,11 +166,11 @@ class ExperienceModel:
         """
         self._under = under
         self._under_flags = under.astype(np.uint8).tobytes()
-        self._under_sums = np.bincount(
-            self._age.astype(np.intp),
-            weights=np.where(under, self.trust, 0.0),
-            minlength=len(self.trust_sums),
-        ).tolist()
+        self._under_sums = self._by_age(np.where(under, self.trust, 0.0))
+
+    def _by_age(self, values: np.ndarray) -> list[float]:
+        """Sums of ``values`` (one per resident) by age group."""
+        return np.bincount(self._age, weights=values, minlength=len(AGE_GROUPS)).tolist()
 
     def drift(self, factor: float) -> None:
         """Scale the trust of the residents under sensing (:meth:`sense`) by ``factor``.
