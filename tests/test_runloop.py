@@ -51,8 +51,10 @@ waits = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.25]), max_size=6)
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(waits, min_size=1, max_size=6), st.lists(st.sampled_from([0.5, 1.0, 2.0, 4.0]),
-                                                       min_size=1, max_size=4))
+@given(
+    st.lists(waits, min_size=1, max_size=6),
+    st.lists(st.sampled_from([0.5, 1.0, 2.0, 4.0]), min_size=1, max_size=4),
+)
 def test_advance_processes_events_in_simpys_order_and_stops_before_until(
     jobs: list[list[float]], steps: list[float]
 ) -> None:
@@ -62,16 +64,34 @@ def test_advance_processes_events_in_simpys_order_and_stops_before_until(
         t += s
         stops.append(t)
     expected, expected_counts = _simpy_until(jobs, stops)
-    for env in (simpy.Environment(), engine_environment()):
-        log: Log = []
+    env = engine_environment()
+    log: Log = []
+    _world(env, jobs, log)
+    counts = []
+    for until in stops:
+        counts.append(advance(env, until))
+        assert env.now == until == env._now
+        assert all(when < until for when, _ in log)  # nothing at `until` itself yet
+    assert log == expected
+    assert counts == expected_counts
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(waits, min_size=1, max_size=6), st.sampled_from([0.5, 2.0, 9.0]))
+def test_the_engines_plain_clock_follows_simpys_own_run_and_step(
+    jobs: list[list[float]], until: float
+) -> None:
+    plain, engine = simpy.Environment(), engine_environment()
+    logs: tuple[Log, Log] = ([], [])
+    for env, log in zip((plain, engine), logs, strict=True):
         _world(env, jobs, log)
-        counts = []
-        for until in stops:
-            counts.append(advance(env, until))
-            assert env.now == until
-            assert all(when < until for when, _ in log)  # nothing at `until` itself yet
-        assert log == expected
-        assert counts == expected_counts
+        env.run(until=until)
+    assert logs[0] == logs[1]
+    assert engine.now == plain.now == until
+    while engine.peek() < float("inf"):
+        due = engine.peek()
+        engine.step()
+        assert engine.now == engine._now == due
 
 
 def test_the_engines_timeouts_are_simpys() -> None:
@@ -80,17 +100,24 @@ def test_the_engines_timeouts_are_simpys() -> None:
     assert isinstance(wait, Wait) and isinstance(wait, simpy.events.Timeout)
     assert (wait.triggered, wait.ok, wait.value) == (True, True, "value")
     assert env.peek() == 2.5
+    assert env.now == 0.0 and "now" in vars(env)  # an attribute, not SimPy's property
     with pytest.raises(ValueError, match="Negative delay"):
         env.timeout(-1.0)
 
 
 def test_an_undefused_failure_is_raised_and_a_defused_one_is_not() -> None:
-    env = simpy.Environment()
+    env = engine_environment()
     bad = env.event()
     bad.fail(ValueError("broken"))
     with pytest.raises(ValueError, match="broken"):
         advance(env, 1.0)
-    env = simpy.Environment()
+    env = engine_environment()
+    env.event().fail(ValueError("broken in a step"))
+    with pytest.raises(ValueError, match="broken in a step"):
+        env.step()
+    with pytest.raises(simpy.core.EmptySchedule):
+        env.step()
+    env = engine_environment()
     quiet = env.event()
     quiet.fail(ValueError("handled"))
     quiet.defused = True

@@ -16,11 +16,12 @@ from types import MethodType
 from typing import Any
 
 import simpy
+from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
 from gridtwin.sim.processes import failure_of
 
-__all__ = ["HourEnd", "Wait", "advance", "engine_environment"]
+__all__ = ["EngineEnvironment", "HourEnd", "Wait", "advance", "engine_environment"]
 
 
 class Wait(Timeout):
@@ -41,11 +42,42 @@ class Wait(Timeout):
         heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
-def engine_environment() -> simpy.Environment:
-    """A SimPy environment whose ``timeout(delay, value)`` makes a :class:`Wait`."""
-    env = simpy.Environment()
-    env.timeout = MethodType(Wait, env)  # type: ignore[method-assign]
-    return env
+class EngineEnvironment(simpy.Environment):
+    """A SimPy environment for the engine: a plain ``now`` and timeouts made as :class:`Wait`.
+
+    SimPy's ``now`` is a property, a function call on every read (Python 3.11 does not
+    specialise property reads), and the engine reads the clock a dozen times a case. Here
+    ``now`` is an attribute that :func:`advance` and :meth:`step` set with the clock itself.
+    """
+
+    now: float = 0.0  # shadows SimPy's property; set whenever ``_now`` moves
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.now = self._now
+        self.timeout = MethodType(Wait, self)  # type: ignore[method-assign]
+
+    def step(self) -> None:
+        """Process the next event: :meth:`simpy.Environment.step`, setting both clocks.
+
+        Raises:
+            EmptySchedule: If no event is left.
+        """
+        try:
+            t, _, _, event = heapq.heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self._now = self.now = t
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            raise failure_of(event)
+
+
+def engine_environment() -> EngineEnvironment:
+    """A new :class:`EngineEnvironment` at time 0."""
+    return EngineEnvironment()
 
 
 class _Stop(Exception):
@@ -70,7 +102,7 @@ class HourEnd(Event):
         env.schedule(self, URGENT, delay)
 
 
-def advance(env: simpy.Environment, until: float) -> int:
+def advance(env: EngineEnvironment, until: float) -> int:
     """Process every event before time ``until`` (not before now); returns how many.
 
     The clock stands at ``until`` afterwards; events at ``until`` itself are left for the next
@@ -83,7 +115,8 @@ def advance(env: simpy.Environment, until: float) -> int:
     n = 0
     try:
         while True:
-            env._now, _, _, event = pop(queue)
+            t, _, _, event = pop(queue)
+            env._now = env.now = t
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
             for callback in callbacks:
                 callback(event)
