@@ -79,8 +79,8 @@ class Levers:
         needs_board = (
             (assisted and portal.assisted.provider == "grid_worker") or false_alarms or visits
         ) or relief
-        self.tasks = TaskBoard(model) if needs_board and patrol_workers else None
-        self.watch = HiddenWatch() if visits or relief else None
+        self.watch = HiddenWatch(model.env) if visits or relief else None
+        self.tasks = TaskBoard(model, self.watch) if needs_board and patrol_workers else None
         sensing = ch.sensor.by_type or ch.sensor.camera_confirm.enabled
         self.alarms = AlarmDesk(model, ch.sensor, self.tasks) if sensing else None
         unified = portal.unified.enabled

@@ -13,7 +13,7 @@ proactive relief model (:mod:`gridtwin.agents.relief`) look there.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +24,11 @@ from gridtwin.scenarios.base import ChannelKind
 from gridtwin.scenarios.calendar import MINUTES_PER_DAY
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case
+from gridtwin.sim.processes import call_later
 from gridtwin.sim.sampling import quantile
 
 if TYPE_CHECKING:
+    import simpy
     from simpy.events import Event
 
     from gridtwin.model import GovernanceModel
@@ -43,16 +45,47 @@ def reveal(case: Case) -> None:
 
 
 class HiddenWatch:
-    """Hidden needs not yet found, by resident row."""
+    """Hidden needs not yet found, by resident row.
 
-    __slots__ = ("_by_row",)
+    Args:
+        env: The SimPy environment (for the ends of home visits, see :meth:`call_if_in_need`).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_by_row", "_env", "_expected")
+
+    def __init__(self, env: simpy.Environment) -> None:
         self._by_row: dict[int, list[Case]] = {}
+        self._env = env
+        self._expected: dict[int, list[tuple[float, Callable[[float], None]]]] = {}
+        """Per resident with no need to find, the visits ending later: ``(end, done)``."""
 
     def add(self, case: Case) -> None:
-        """Watch a hidden need from its arising."""
+        """Watch a hidden need from its arising (and bring on the ends of visits under way)."""
         self._by_row.setdefault(case.resident, []).append(case)
+        expected = self._expected.pop(case.resident, None)
+        if expected:
+            env = self._env
+            now = env.now
+            for end, done in expected:
+                if end >= now:
+                    call_later(env, end - now, done)
+
+    def call_if_in_need(self, row: int, end: float, done: Callable[[float], None]) -> None:
+        """Call ``done`` at ``end`` if the resident may then have a need not found yet.
+
+        With such a need now, ``done`` is called at ``end`` (the need may be found by then:
+        ``done`` looks again). Without one, it is called only if a need arises before
+        ``end``; if none does, the visit's end would have found nothing and is no event.
+        """
+        cases = self._by_row.get(row)
+        env = self._env
+        now = env.now
+        if cases and any(c.found is None or not c.found.triggered for c in cases):
+            call_later(env, end - now, done)
+            return
+        expected = [e for e in self._expected.get(row, ()) if e[0] >= now]
+        expected.append((end, done))
+        self._expected[row] = expected
 
     def pending(self, row: int, type_index: int = -1) -> list[Case]:
         """The resident's needs not found yet (of one type, unless ``type_index`` is -1)."""
@@ -113,7 +146,8 @@ class VisitSchedule:
                 row = int(self.rows[j])
                 done = partial(self._visit, row)
                 community = int(self._community[j])
-                self.board.post(Task(TaskKind.HOME_VISIT, community, self._minutes(uj), done))
+                minutes = self._minutes(uj)
+                self.board.post(Task(TaskKind.HOME_VISIT, community, minutes, done, row))
             self.next_due[due] += self.interval
             yield env.timeout(end - env.now)
             day += 1

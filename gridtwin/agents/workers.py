@@ -50,7 +50,7 @@ class GridWorker(mesa.Agent):
         self.grid = grid
         self.route = route
         self.position = route[start_offset % len(route)]
-        """The community the worker is in or heading to."""
+        """The community of the worker's latest stop or call-out."""
         self.visits = 0
         self._next = start_offset % len(route)
         rng = model.streams
@@ -96,32 +96,26 @@ class GridWorker(mesa.Agent):
             self._next = (i + 1) % len(self.route)
             if queue and board is not None:
                 task = queue.popleft()  # taken now: no other worker takes it
-                yield from self._call_out(board, task, c, busy, self._travel[i])
+                yield env.timeout(self._call_out(board, task, c, busy, self._travel[i]))
             else:
                 yield env.timeout(busy + self._travel[i])
 
     def _call_out(
         self, board: TaskBoard, task: Task, here: int, busy: float, onward: float
-    ) -> Generator[Event, Any, None]:
-        """After ``busy`` minutes at ``here``, do the task, come back and walk ``onward``.
+    ) -> float:
+        """After ``busy`` minutes at ``here``, go out for the task, come back, walk ``onward``.
 
-        Two events: the task done, and the arrival at the next community of the tour (the walk
-        back and the walk on are one leg; nothing happens to the worker between them). Each
-        wait is to the time a step at a time would reach, not a sum of rounded delays.
+        Returns the minutes from now until the worker reaches the next community of the tour:
+        one event. The end of the work at the place is the task's own
+        (:meth:`~gridtwin.agents.tasks.TaskBoard.set_out`). The wait is to the time a step at
+        a time would reach, not a sum of rounded delays.
         """
-        env = self.model.env
-        now = env.now
-        start = now + busy
+        now = self.model.env.now
         travel = self._legs.get((here, task.community))
         if travel is None:
             travel = self._legs[here, task.community] = (
                 self.model.city.path_km(here, task.community) / self._speed
             )
         self.position = task.community
-        done = start + (travel + task.minutes)
-        yield env.timeout(done - now)
-        if task.done is not None:
-            task.done(env.now)
-        board.account(task, start, 2 * travel + task.minutes)
-        self.position = here
-        yield env.timeout((done + travel) + onward - env.now)
+        done = board.set_out(task, now + busy, travel)
+        return (done + travel) + onward - now

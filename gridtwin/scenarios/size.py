@@ -218,7 +218,7 @@ def estimate_size(s: Scenario) -> SizeEstimate:
     workers = _workers(s, grids)
     per_case = EVENTS_PER_CASE + _extra_events_per_case(s, area)
     events = per_case * cases + EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
-    if sends_call_outs(s):  # at most one call-out (one more timeout) after each patrol stop
+    if sends_call_outs(s):  # at most one call-out (its end: one more event) per patrol stop
         events += EVENTS_PER_WORKER_DAY * workers * s.run.horizon_days
     memory = (
         BASE_BYTES

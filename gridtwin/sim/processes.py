@@ -12,13 +12,14 @@ scheduled as SimPy would.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import simpy
 from simpy.events import Event, Process
 
-__all__ = ["CaseProcess", "failure_of", "fire"]
+__all__ = ["CaseProcess", "call_later", "failure_of", "fire"]
 
 
 class CaseProcess(Process):
@@ -96,6 +97,21 @@ def fire(event: Event, value: Any) -> None:
     callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
     for callback in callbacks:
         callback(event)
+
+
+def call_later(env: simpy.Environment, delay: float, fn: Callable[[float], None]) -> Event:
+    """Call ``fn`` with the time ``delay`` minutes from now, then: a timeout's callback.
+
+    For work that only has to happen at a time (no process waits on it): one event, and no
+    generator to resume.
+    """
+    wait = env.timeout(delay)
+    wait.callbacks.append(partial(_call_with_now, fn))
+    return wait
+
+
+def _call_with_now(fn: Callable[[float], None], event: Event) -> None:
+    fn(event.env.now)
 
 
 def failure_of(event: Event) -> BaseException:
