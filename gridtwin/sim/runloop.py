@@ -16,7 +16,6 @@ from types import MethodType
 from typing import Any
 
 import simpy
-from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
 from gridtwin.sim.processes import failure_of
@@ -58,21 +57,15 @@ class EngineEnvironment(simpy.Environment):
         self.timeout = MethodType(Wait, self)  # type: ignore[method-assign]
 
     def step(self) -> None:
-        """Process the next event: :meth:`simpy.Environment.step`, setting both clocks.
+        """Process the next event: :meth:`simpy.Environment.step`, the plain clock set first.
 
         Raises:
             EmptySchedule: If no event is left.
         """
-        try:
-            t, _, _, event = heapq.heappop(self._queue)
-        except IndexError:
-            raise EmptySchedule from None
-        self._now = self.now = t
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            raise failure_of(event)
+        queue = self._queue
+        if queue:
+            self.now = queue[0][0]  # the time of the event SimPy's step pops next
+        super().step()
 
 
 def engine_environment() -> EngineEnvironment:
