@@ -77,10 +77,9 @@ class HiddenWatch:
         ``done`` looks again). Without one, it is called only if a need arises before
         ``end``; if none does, the visit's end would have found nothing and is no event.
         """
-        cases = self._by_row.get(row)
         env = self._env
         now = env.now
-        if cases and any(c.found is None or not c.found.triggered for c in cases):
+        if self.pending(row):
             call_later(env, end - now, done)
             return
         expected = [e for e in self._expected.get(row, ()) if e[0] >= now]
