@@ -53,7 +53,7 @@ from gridtwin.sim.lifecycle import apply_start, event_case, need_case
 from gridtwin.sim.patrol import PatrolLists
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
-from gridtwin.sim.runloop import advance, engine_environment
+from gridtwin.sim.runloop import EngineEnvironment, advance
 from gridtwin.sim.sampling import QuantileFn, quantile
 from gridtwin.sim.typhoon import typhoon_for
 
@@ -142,7 +142,7 @@ class GovernanceModel(mesa.Model):
         super().__init__(rng=self.streams.rng("mesa"))
         self.config = scenario
         """The scenario this run was built from (``Model.scenario`` is Mesa's own, from 3.5)."""
-        self.env = engine_environment()
+        self.env = EngineEnvironment()
         self.log = EventLog()
         self.record = self.log.recorder()
         """Write one stage record: ``record(case_id, stage, channel, department, start, end)``."""

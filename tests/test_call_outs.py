@@ -10,7 +10,7 @@ from gridtwin.model import GovernanceModel
 from gridtwin.scenarios.loader import load_scenario
 from gridtwin.sim.cases import Case
 from gridtwin.sim.processes import call_later
-from gridtwin.sim.runloop import EngineEnvironment, advance, engine_environment
+from gridtwin.sim.runloop import EngineEnvironment, advance
 
 
 def _need(env: EngineEnvironment, case_id: int, row: int) -> Case:
@@ -19,7 +19,7 @@ def _need(env: EngineEnvironment, case_id: int, row: int) -> Case:
 
 
 def test_call_later_calls_with_the_time_it_fires() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     got: list[float] = []
     call_later(env, 2.5, got.append)
     advance(env, 2.5)
@@ -29,7 +29,7 @@ def test_call_later_calls_with_the_time_it_fires() -> None:
 
 
 def test_a_visit_to_a_resident_without_needs_makes_no_event() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     watch, got = HiddenWatch(env), []
     watch.call_if_in_need(7, 30.0, got.append)
     assert env.peek() == float("inf")
@@ -39,7 +39,7 @@ def test_a_visit_to_a_resident_without_needs_makes_no_event() -> None:
 
 
 def test_a_need_arising_during_the_visit_brings_its_end_on() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     watch, got = HiddenWatch(env), []
     watch.call_if_in_need(7, 30.0, got.append)
     watch.call_if_in_need(7, 50.0, got.append)  # a second visit under way
@@ -51,7 +51,7 @@ def test_a_need_arising_during_the_visit_brings_its_end_on() -> None:
 
 
 def test_a_need_arising_after_the_visit_does_not_reach_back() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     watch, got = HiddenWatch(env), []
     watch.call_if_in_need(7, 30.0, got.append)
     advance(env, 31.0)
@@ -61,7 +61,7 @@ def test_a_need_arising_after_the_visit_does_not_reach_back() -> None:
 
 
 def test_a_resident_with_a_need_not_found_gets_the_visits_end_and_one_found_does_not() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     watch, got = HiddenWatch(env), []
     need = _need(env, 0, 7)
     watch.add(need)

@@ -10,7 +10,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.runloop import Wait, advance, engine_environment
+from gridtwin.sim.runloop import EngineEnvironment, Wait, advance
 
 Log = list[tuple[float, str]]
 
@@ -64,7 +64,7 @@ def test_advance_processes_events_in_simpys_order_and_stops_before_until(
         t += s
         stops.append(t)
     expected, expected_counts = _simpy_until(jobs, stops)
-    env = engine_environment()
+    env = EngineEnvironment()
     log: Log = []
     _world(env, jobs, log)
     counts = []
@@ -81,7 +81,7 @@ def test_advance_processes_events_in_simpys_order_and_stops_before_until(
 def test_the_engines_plain_clock_follows_simpys_own_run_and_step(
     jobs: list[list[float]], until: float
 ) -> None:
-    plain, engine = simpy.Environment(), engine_environment()
+    plain, engine = simpy.Environment(), EngineEnvironment()
     logs: tuple[Log, Log] = ([], [])
     for env, log in zip((plain, engine), logs, strict=True):
         _world(env, jobs, log)
@@ -95,7 +95,7 @@ def test_the_engines_plain_clock_follows_simpys_own_run_and_step(
 
 
 def test_the_engines_timeouts_are_simpys() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     wait = env.timeout(2.5, "value")
     assert isinstance(wait, Wait) and isinstance(wait, simpy.events.Timeout)
     assert (wait.triggered, wait.ok, wait.value) == (True, True, "value")
@@ -106,18 +106,18 @@ def test_the_engines_timeouts_are_simpys() -> None:
 
 
 def test_an_undefused_failure_is_raised_and_a_defused_one_is_not() -> None:
-    env = engine_environment()
+    env = EngineEnvironment()
     bad = env.event()
     bad.fail(ValueError("broken"))
     with pytest.raises(ValueError, match="broken"):
         advance(env, 1.0)
-    env = engine_environment()
+    env = EngineEnvironment()
     env.event().fail(ValueError("broken in a step"))
     with pytest.raises(ValueError, match="broken in a step"):
         env.step()
     with pytest.raises(simpy.core.EmptySchedule):
         env.step()
-    env = engine_environment()
+    env = EngineEnvironment()
     quiet = env.event()
     quiet.fail(ValueError("handled"))
     quiet.defused = True

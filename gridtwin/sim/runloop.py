@@ -20,7 +20,7 @@ from simpy.events import NORMAL, URGENT, Event, Timeout
 
 from gridtwin.sim.processes import failure_of
 
-__all__ = ["EngineEnvironment", "HourEnd", "Wait", "advance", "engine_environment"]
+__all__ = ["EngineEnvironment", "HourEnd", "Wait", "advance"]
 
 
 class Wait(Timeout):
@@ -66,11 +66,6 @@ class EngineEnvironment(simpy.Environment):
         if queue:
             self.now = queue[0][0]  # the time of the event SimPy's step pops next
         super().step()
-
-
-def engine_environment() -> EngineEnvironment:
-    """A new :class:`EngineEnvironment` at time 0."""
-    return EngineEnvironment()
 
 
 class _Stop(Exception):
