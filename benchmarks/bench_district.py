@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import platform
 import pstats
 import resource
 import statistics
@@ -126,6 +127,7 @@ def main() -> None:
     cases = result.cases.num_rows
     on = ", every lever on" if args.all_levers else ""
     print(f"scenario            {args.scenario}, {args.days:g} days{on}")
+    print(f"python              {platform.python_version()} ({sys.base_prefix})")
     print(f"cases               {cases:,} ({k['cases_total']:,} after warm-up)")
     print(f"events processed    {k['events_processed']:,}")
     print(f"event-log records   {result.events.num_rows:,}")
