@@ -43,6 +43,29 @@ def test_make_targets_expand_to_real_commands(target):
     assert wanted in dry.stdout
 
 
+def _venv_interpreter(*make_args: str) -> str:
+    """The interpreter the Makefile would build ``.venv`` with (a dry run, nothing built)."""
+    dry = subprocess.run(["make", "-n", "-B", ".venv/.installed", *make_args], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    first = dry.stdout.splitlines()[0]
+    assert first.endswith(" -m venv .venv"), first
+    return first.removesuffix(" -m venv .venv")
+
+
+def test_make_builds_the_venv_on_the_distribution_python_only_when_it_qualifies(tmp_path):
+    """The README's set-up: the distribution's Python when it is 3.11+ and can make a venv
+    with pip, else python3 from PATH; PYTHON= always wins."""
+    if shutil.which("make") is None:
+        pytest.fail("make is needed by the README's set-up commands")
+    failing = tmp_path / "python-that-fails"
+    failing.write_text("#!/bin/sh\nexit 1\n")
+    failing.chmod(0o755)
+    assert _venv_interpreter(f"SYSTEM_PYTHON={tmp_path / 'missing'}") == "python3"
+    assert _venv_interpreter(f"SYSTEM_PYTHON={failing}") == "python3"
+    assert _venv_interpreter(f"SYSTEM_PYTHON={sys.executable}") == sys.executable
+    assert _venv_interpreter(f"SYSTEM_PYTHON={sys.executable}", "PYTHON=python3.13") == "python3.13"
+
+
 def test_make_run_command_runs(tmp_path):
     """The main job's command exactly as the Makefile has it, shortened to two simulated days."""
     dry = subprocess.run(["make", "-n", "run", f"OUT={tmp_path / 'out'}"], cwd=ROOT,
