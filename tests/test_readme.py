@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -44,9 +45,15 @@ def test_make_targets_expand_to_real_commands(target):
 
 
 def _venv_interpreter(*make_args: str) -> str:
-    """The interpreter the Makefile would build ``.venv`` with (a dry run, nothing built)."""
+    """The interpreter the Makefile would build ``.venv`` with (a dry run, nothing built).
+
+    Run as from a shell: not as a sub-make of ``make test``, whose variables (``make test
+    PYTHON=...``) a sub-make would inherit.
+    """
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "SYSTEM_PYTHON"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     dry = subprocess.run(["make", "-n", "-B", ".venv/.installed", *make_args], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+                         env=env, capture_output=True, text=True, check=True)
     first = dry.stdout.splitlines()[0]
     assert first.endswith(" -m venv .venv"), first
     return first.removesuffix(" -m venv .venv")
