@@ -20,6 +20,17 @@ def blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
 
 
+def make_dry_run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``make -n ARGS`` in the project, as from a shell: not as a sub-make of ``make test``,
+    whose variables (``make test PYTHON=...``) a sub-make would inherit."""
+    if shutil.which("make") is None:
+        pytest.fail("make is needed by the README's set-up commands")
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "SYSTEM_PYTHON"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
+    return subprocess.run(["make", "-n", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+
+
 def commands(prefix: str) -> list[str]:
     out = []
     for block in blocks("bash"):
@@ -36,24 +47,16 @@ def test_readme_names_the_two_setup_commands():
 
 @pytest.mark.parametrize("target", ["run", "test"])
 def test_make_targets_expand_to_real_commands(target):
-    if shutil.which("make") is None:
-        pytest.fail("make is needed by the README's set-up commands")
-    dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    dry = make_dry_run(target)
     assert dry.returncode == 0, dry.stderr
     wanted = "gridtwin run district" if target == "run" else "pytest"
     assert wanted in dry.stdout
 
 
 def _venv_interpreter(*make_args: str) -> str:
-    """The interpreter the Makefile would build ``.venv`` with (a dry run, nothing built).
-
-    Run as from a shell: not as a sub-make of ``make test``, whose variables (``make test
-    PYTHON=...``) a sub-make would inherit.
-    """
-    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON", "SYSTEM_PYTHON"}
-    env = {k: v for k, v in os.environ.items() if k not in inherited}
-    dry = subprocess.run(["make", "-n", "-B", ".venv/.installed", *make_args], cwd=ROOT,
-                         env=env, capture_output=True, text=True, check=True)
+    """The interpreter the Makefile would build ``.venv`` with (a dry run, nothing built)."""
+    dry = make_dry_run("-B", ".venv/.installed", *make_args)
+    assert dry.returncode == 0, dry.stderr
     first = dry.stdout.splitlines()[0]
     assert first.endswith(" -m venv .venv"), first
     return first.removesuffix(" -m venv .venv")
@@ -62,8 +65,6 @@ def _venv_interpreter(*make_args: str) -> str:
 def test_make_builds_the_venv_on_the_distribution_python_only_when_it_qualifies(tmp_path):
     """The README's set-up: the distribution's Python when it is 3.11+ and can make a venv
     with pip, else python3 from PATH; PYTHON= always wins."""
-    if shutil.which("make") is None:
-        pytest.fail("make is needed by the README's set-up commands")
     failing = tmp_path / "python-that-fails"
     failing.write_text("#!/bin/sh\nexit 1\n")
     failing.chmod(0o755)
@@ -75,8 +76,8 @@ def test_make_builds_the_venv_on_the_distribution_python_only_when_it_qualifies(
 
 def test_make_run_command_runs(tmp_path):
     """The main job's command exactly as the Makefile has it, shortened to two simulated days."""
-    dry = subprocess.run(["make", "-n", "run", f"OUT={tmp_path / 'out'}"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    dry = make_dry_run("run", f"OUT={tmp_path / 'out'}")
+    assert dry.returncode == 0, dry.stderr
     line = next(x for x in dry.stdout.splitlines() if "gridtwin run district" in x)
     args = line.split()[line.split().index("run"):]
     done = subprocess.run([*GRIDTWIN, *args, "--days", "2"], cwd=ROOT, capture_output=True,

@@ -94,7 +94,8 @@ def infer_calendar(created_local: np.ndarray, closed_local: np.ndarray) -> WorkC
     span = (closed.max() - closed.min()) / 86400.0
     days = tuple(range(7))
     if span >= MIN_SPAN_DAYS:
-        days = tuple(d for d in range(7) if per_day[d] >= MIN_DAY_SHARE * int(np.max(per_day)))
+        busiest = int(np.max(per_day))
+        days = tuple(d for d in range(7) if per_day[d] >= MIN_DAY_SHARE * busiest)
     on_days = np.isin(how // 24, days)
     hours = np.bincount(how[on_days] % 24, minlength=24)
     total = hours.sum()
