@@ -50,6 +50,7 @@ class Channel(mesa.Agent, ABC):
         self.code = CHANNEL_ORDER.index(self.kind)
         self.env = model.env
         self.log = model.record
+        self.run_ahead = model.run_ahead
 
     def available(self, info: CaseTypeInfo) -> bool:
         """Whether this channel can take a case of this type (beyond the type's channel list)."""
@@ -57,7 +58,11 @@ class Channel(mesa.Agent, ABC):
 
     @abstractmethod
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
-        """Take the case in; record its stages; return True if accepted."""
+        """Take the case in; record its stages; return True if accepted.
+
+        An intake that takes the case in may end its last stage with
+        :meth:`~gridtwin.model.GovernanceModel.run_ahead` instead of waiting it out.
+        """
 
     def on_spot(self, case: Case, info: CaseTypeInfo) -> float | None:
         """Whether an application taken in here is approved at once.
@@ -119,8 +124,12 @@ class OnlineChannel(Channel):
         self.log(case.id, _INTAKE if ok else _INTAKE_FAILED, self.code, -1, now, now + duration)
         if not ok:
             case.failures += 1
-        yield self.env.timeout(duration)
-        return ok
+            yield self.env.timeout(duration)
+            return False
+        wait = self.run_ahead(case, duration)
+        if wait is not None:
+            yield wait
+        return True
 
 
 class PhotoChannel(OnlineChannel):
