@@ -53,7 +53,7 @@ from gridtwin.sim.lifecycle import apply_start, event_case, need_case
 from gridtwin.sim.patrol import PatrolLists
 from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
-from gridtwin.sim.runloop import EngineEnvironment, Wait, advance
+from gridtwin.sim.runloop import EngineEnvironment, advance
 from gridtwin.sim.sampling import QuantileFn, quantile
 from gridtwin.sim.typhoon import typhoon_for
 
@@ -365,28 +365,6 @@ class GovernanceModel(mesa.Model):
         )
 
     # ------------------------------------------------------------------------------ running
-    def run_ahead(self, case: Case, delay: float) -> Wait | None:
-        """End the stage ``case`` is in ``delay`` minutes from now without an event, if it can.
-
-        For the last stage of an intake that took the case in: what the case does next until
-        it waits again (its response time, the on-the-spot approval, the dispatch, a level's
-        hand-over) is its own business, drawn from its own numbers. So its process goes on at
-        once with its own clock at the end of the stage (:attr:`Case.due`), and its next wait
-        ends where a wait started then would (:class:`~gridtwin.sim.runloop.At`): one event
-        instead of two, and the same run. Before it touches anything shared (a queue, a
-        closure) it waits its clock out (:func:`~gridtwin.sim.lifecycle.catch_up`).
-
-        Returns:
-            None when the case runs ahead; else (the stage ends at or after the horizon, where
-            nothing more happens to the case) the wait for the caller to yield.
-        """
-        env = self.env
-        end = env.now + delay
-        if end < self.horizon:
-            case.due = end
-            return None
-        return Wait(env, delay)
-
     def photo_boost(self, info: CaseTypeInfo) -> float:
         """Added report probability when residents can report this type by photo."""
         return self._photo_boost if self.channel_code[_PHOTO] in info.channels else 0.0

@@ -50,7 +50,6 @@ class Channel(mesa.Agent, ABC):
         self.code = CHANNEL_ORDER.index(self.kind)
         self.env = model.env
         self.log = model.record
-        self.run_ahead = model.run_ahead
 
     def available(self, info: CaseTypeInfo) -> bool:
         """Whether this channel can take a case of this type (beyond the type's channel list)."""
@@ -58,11 +57,7 @@ class Channel(mesa.Agent, ABC):
 
     @abstractmethod
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
-        """Take the case in; record its stages; return True if accepted.
-
-        An intake that takes the case in may end its last stage with
-        :meth:`~gridtwin.model.GovernanceModel.run_ahead` instead of waiting it out.
-        """
+        """Take the case in; record its stages; return True if accepted."""
 
     def on_spot(self, case: Case, info: CaseTypeInfo) -> float | None:
         """Whether an application taken in here is approved at once.
@@ -124,12 +119,8 @@ class OnlineChannel(Channel):
         self.log(case.id, _INTAKE if ok else _INTAKE_FAILED, self.code, -1, now, now + duration)
         if not ok:
             case.failures += 1
-            yield self.env.timeout(duration)
-            return False
-        wait = self.run_ahead(case, duration)
-        if wait is not None:
-            yield wait
-        return True
+        yield self.env.timeout(duration)
+        return ok
 
 
 class PhotoChannel(OnlineChannel):

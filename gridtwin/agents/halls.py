@@ -103,9 +103,7 @@ class _Place(Channel):
         log(case.id, _QUEUE, code, -1, arrive, start)
         case.waited += start - arrive
         log(case.id, _INTAKE, code, -1, start, end)
-        wait = self.run_ahead(case, end - arrive)
-        if wait is not None:
-            yield wait
+        yield env.timeout(end - arrive)
         return True
 
 

@@ -63,9 +63,7 @@ class Hotline(Channel):
             log(case.id, _QUEUE, code, -1, now, start)
             case.waited += start - now
             log(case.id, _INTAKE, code, -1, start, end)
-            wait = self.run_ahead(case, end - now)
-            if wait is not None:
-                yield wait
+            yield env.timeout(end - now)
             return True
 
 

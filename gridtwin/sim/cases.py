@@ -110,7 +110,6 @@ class Case:
         "patrol_at",
         "patrol_seq",
         "agent",
-        "due",
         "_row",
         "_base",
         "_used",
@@ -172,10 +171,6 @@ class Case:
         """Its current listing for patrol (-1: not listed)."""
         self.agent: ResidentAgent | None = None
         """The Mesa agent of the resident while the case is open."""
-        self.due = -1.0
-        """The case's own clock while it runs ahead of the shared one: when the stage it is in
-        ends (see :meth:`~gridtwin.model.GovernanceModel.run_ahead`). Earlier than now when it
-        does not run ahead."""
         self._row = draws
         """The case's uniform numbers: ``draws[base:base + WIDTH]`` (a week's arrivals share one
         flat array, so a case costs no objects for the numbers it never uses)."""

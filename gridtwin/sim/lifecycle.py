@@ -26,14 +26,13 @@ from gridtwin.scenarios.schema import CaseKind, ChannelKind, SharingMode
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Outcome, Stage
 from gridtwin.sim.processes import fire
-from gridtwin.sim.runloop import At
 
 if TYPE_CHECKING:
     from simpy.events import Event
 
     from gridtwin.model import CaseTypeInfo, GovernanceModel
 
-__all__ = ["apply_start", "catch_up", "clock", "event_case", "need_case"]
+__all__ = ["apply_start", "event_case", "need_case"]
 
 Process = Generator[Any, Any, Any]
 
@@ -75,32 +74,12 @@ def need_case(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
                 break
     else:
         outcome = yield from apply_for(m, case, info)
-    if case.due > env.now:
-        yield catch_up(m, case)
     m.close(case, outcome)
 
 
 def apply_start(m: GovernanceModel, case: Case) -> float:
     """When the resident of a need case applies: the need arises, then the apply delay."""
     return case.arise + m.apply_delay(case.u(Draw.APPLY_DELAY))
-
-
-def clock(m: GovernanceModel, case: Case) -> float:
-    """The case's own time: now, or later while it runs ahead (``GovernanceModel.run_ahead``).
-
-    A wait that starts from it absorbs the stage the case ran ahead of (:class:`At`).
-    """
-    due = case.due
-    now = m.env.now
-    return due if due > now else now
-
-
-def catch_up(m: GovernanceModel, case: Case) -> At:
-    """The wait until a case that ran ahead is at its own time, before it touches shared state.
-
-    Yield it only when ``case.due > m.env.now``.
-    """
-    return At(m.env, case.due)
 
 
 def inquiry(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
@@ -142,8 +121,6 @@ def one_thing(m: GovernanceModel, case: Case, bundle: CaseTypeInfo) -> Process:
     if outcome is not None:
         return outcome
     case.department = bundle.department
-    if case.due > env.now:
-        yield catch_up(m, case)
     jobs = [
         env.process(m.departments[part.department].process(case, _work(m, case, part)))
         for part in bundle.bundle
@@ -162,8 +139,6 @@ def _apply(
     application goes on to processing.
     """
     env = m.env
-    if case.due > env.now:  # the previous item of a bundle was approved at intake
-        yield catch_up(m, case)
     if needs:
         yield from gather_materials(m, case, needs)
     if not (yield from contact(m, case, item)):
@@ -172,12 +147,11 @@ def _apply(
     if channel in _ON_SPOT_CHANNELS:
         approval = m.channels[case.channel].on_spot(case, item)
         if approval is not None:
-            now = clock(m, case)
-            end = now + approval
-            m.record(case.id, _ON_SPOT, case.channel, item.department, now, end)
+            end = env.now + approval
+            m.record(case.id, _ON_SPOT, case.channel, item.department, env.now, end)
             case.on_spot = True
             if approval > 0:
-                yield At(env, end)
+                yield env.timeout(approval)
             return _RESOLVED, channel
     yield from fetch_shared(m, case, item.department)
     return None, channel
@@ -232,10 +206,7 @@ def event_case(m: GovernanceModel, case: Case, info: CaseTypeInfo, u_who: float)
             m.close(case, _RESOLVED)
             return
         break
-    outcome = yield from route(m, case, info)
-    if case.due > env.now:
-        yield catch_up(m, case)
-    m.close(case, outcome)
+    m.close(case, (yield from route(m, case, info)))
 
 
 def _reveal(found: Event, mode: Any, _timer: Event) -> None:
@@ -304,7 +275,7 @@ def contact(m: GovernanceModel, case: Case, info: CaseTypeInfo, first: int = -1)
             case.reported = env.now
         if (yield from m.channels[code].intake(case, info)):
             case.channel = code
-            case.responded = clock(m, case)
+            case.responded = env.now
             return True
         options.remove(code)
         if case.u(Draw.FALLBACK) >= m.fallback_probability:
@@ -351,10 +322,10 @@ def fetch_shared(m: GovernanceModel, case: Case, lead: int) -> Process:
     """The lead department fetches the shared materials itself (no trip for the resident)."""
     shared, case.shared = case.shared, ()
     if shared:
-        now = clock(m, case)
+        env = m.env
         t = m.fetch(case.u(Draw.FETCH)) * len(shared)
-        m.record(case.id, Stage.MATERIAL_FETCH, -1, lead, now, now + t)
-        yield At(m.env, now + t)
+        m.record(case.id, Stage.MATERIAL_FETCH, -1, lead, env.now, env.now + t)
+        yield env.timeout(t)
 
 
 def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
@@ -365,12 +336,12 @@ def route(m: GovernanceModel, case: Case, info: CaseTypeInfo) -> Process:
     first = True
     while True:
         delay = m.dispatch(case.u(Draw.DISPATCH))
-        now = clock(m, case)  # the first dispatch may follow an intake the case ran ahead of
-        m.record(case.id, _DISPATCH, case.channel, -1, now, now + delay)
+        m.record(case.id, _DISPATCH, case.channel, -1, env.now, env.now + delay)
         if m.handover is None:
-            yield At(env, now + delay)
+            yield env.timeout(delay)
         else:  # levels crossed without integrated platforms: one wait for dispatch and levels
-            yield At(env, now + (m.handover.cross(case, now + delay) - now))
+            now = env.now
+            yield env.timeout(m.handover.cross(case, now + delay) - now)
         if first and case.u(Draw.ROUTE) < info.not_handleable:
             return _UNRESOLVED
         first = False
@@ -411,8 +382,6 @@ def process(m: GovernanceModel, case: Case, info: CaseTypeInfo, dept: int) -> Pr
     one after another, each reached by a dispatch of its own.
     """
     case.department = dept
-    if case.due > m.env.now:
-        yield catch_up(m, case)
     departments = m.departments
     if not info.joint:
         yield from departments[dept].process(case, _work(m, case, info))

@@ -20,7 +20,7 @@ from simpy.events import NORMAL, URGENT, Event, Timeout
 
 from gridtwin.sim.processes import failure_of
 
-__all__ = ["At", "EngineEnvironment", "HourEnd", "Wait", "advance"]
+__all__ = ["EngineEnvironment", "HourEnd", "Wait", "advance"]
 
 
 class Wait(Timeout):
@@ -39,25 +39,6 @@ class Wait(Timeout):
         self._delay = delay
         self._ok = True
         heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-
-class At(Wait):
-    """A :class:`Wait` that ends at a given time rather than after a given delay.
-
-    For a case that ran ahead of the clock (:meth:`~gridtwin.model.GovernanceModel.run_ahead`):
-    its next wait ends at the time its own clock says, computed exactly as a wait started
-    then would have been.
-    """
-
-    def __init__(self, env: simpy.Environment, at: float, value: Any = None) -> None:
-        if at < env._now:
-            raise ValueError(f"{at} is before now ({env._now})")
-        self.env = env
-        self.callbacks = []
-        self._value = value
-        self._delay = at - env._now
-        self._ok = True
-        heapq.heappush(env._queue, (at, NORMAL, next(env._eid), self))
 
 
 class EngineEnvironment(simpy.Environment):
