@@ -4,7 +4,7 @@
 # The interpreter of the virtual environment: the distribution's CPython (/usr/bin/python3)
 # when it is 3.11 or newer and can make a venv, else `python3` from PATH. Distributions build
 # CPython with profile-guided and link-time optimisation, source builds (pyenv's) usually
-# without: the district-year runs about 10% faster on the former (README, Performance).
+# without: the district-year runs about 10% faster on the former (docs/performance.md).
 # Choose another with `make PYTHON=...` (after `make clean`: an existing .venv is kept).
 SYSTEM_PYTHON := /usr/bin/python3
 PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, ensurepip, venv; ensurepip.version(); sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
