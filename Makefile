@@ -15,7 +15,11 @@ OUT ?= runs/district
 
 .PHONY: run test lint bench clean
 
-$(STAMP): pyproject.toml
+# The engine's modules compiled at install (gridtwin/_compiled.py, setup.py): editing one makes
+# the next `make run` or `make test` rebuild them (else the Python sources run, more slowly).
+COMPILED_SRC := $(shell sed -n 's/^    "\(gridtwin\.[a-z_.]*\)",$$/\1/p' gridtwin/_compiled.py | tr . / | sed 's/$$/.py/')
+
+$(STAMP): pyproject.toml setup.py gridtwin/_compiled.py $(COMPILED_SRC)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -25,12 +29,12 @@ run: $(STAMP)
 	$(BIN)/gridtwin run district --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check gridtwin tests benchmarks
+	$(BIN)/ruff check gridtwin tests benchmarks setup.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --durations=10
 
 lint: $(STAMP)
-	$(BIN)/ruff check gridtwin tests benchmarks
+	$(BIN)/ruff check gridtwin tests benchmarks setup.py
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -8,7 +8,9 @@ Run a scenario in a few lines::
     print(result.kpis["cases_total"])
 
 ``run``, ``simulate`` and ``load_scenario`` are loaded on first use (PEP 562), so
-``import gridtwin`` stays cheap.
+``import gridtwin`` stays cheap. ``ENGINE`` says which engine runs: ``"compiled"`` (the hot
+modules built with mypyc, the default install) or ``"interpreted"`` (the same modules as
+Python: ``GRIDTWIN_PURE=1``, or a source edited since the build); see :mod:`gridtwin._compiled`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from gridtwin._compiled import select
 from gridtwin._lazy import lazy_exports
+
+ENGINE = select()
+"""Which engine runs: ``"compiled"`` or ``"interpreted"`` (same results, different speed)."""
 
 try:
     __version__ = version("gridtwin")
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
     from gridtwin.runner import run, simulate
     from gridtwin.scenarios.loader import load_scenario
 
-__all__ = ["__version__", "load_scenario", "run", "simulate"]
+__all__ = ["ENGINE", "__version__", "load_scenario", "run", "simulate"]
 
 _LAZY = {
     "load_scenario": "gridtwin.scenarios.loader",

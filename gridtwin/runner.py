@@ -141,12 +141,13 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the interpreter and the libraries that shape the results."""
+    """Versions of the interpreter and the libraries that shape the results, and the engine run."""
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "simpy": simpy.__version__,
         "mesa": mesa.__version__,
+        "engine": gridtwin.ENGINE,
     }
 
 
@@ -282,9 +283,10 @@ def run(
         for d in model.departments
     ]
     hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
+    seats = hotline.seats() if hotline is not None else None
     hot_cap = None
-    if hotline is not None:
-        hot_cap = sum(n * cal.minute_mask(n_min) for n, cal in hotline.pool.groups())
+    if seats is not None:
+        hot_cap = np.sum([n * cal.minute_mask(n_min) for n, cal in seats.groups()], axis=0)
     type_ids = [t.id for t in model.types]
     channel_names = [k.value for k in CHANNEL_ORDER]
     return RunResult(

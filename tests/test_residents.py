@@ -20,7 +20,7 @@ def _resident_agents(model: mesa.Model) -> list[ResidentAgent]:
 
 def test_one_agent_per_resident_counting_open_cases() -> None:
     model = mesa.Model(seed=1)
-    reg = ResidentRegistry(model)  # type: ignore[arg-type]
+    reg = ResidentRegistry(model)
     a = reg.attach(7)
     assert reg.attach(7) is a
     assert (a.row, a.open_cases, len(reg)) == (7, 2, 1)
@@ -35,7 +35,7 @@ def test_one_agent_per_resident_counting_open_cases() -> None:
 
 def test_agents_taken_back_serve_the_next_resident() -> None:
     model = mesa.Model(seed=1)
-    reg = ResidentRegistry(model)  # type: ignore[arg-type]
+    reg = ResidentRegistry(model)
     a = reg.attach(1)
     reg.release(a)
     b = reg.attach(2)
@@ -48,7 +48,7 @@ def test_agents_taken_back_serve_the_next_resident() -> None:
 def test_registry_matches_a_count_of_open_cases(ops: list[tuple[bool, int]]) -> None:
     """Random opens and closes: the registry holds exactly the residents with open cases."""
     model = mesa.Model(seed=1)
-    reg = ResidentRegistry(model)  # type: ignore[arg-type]
+    reg = ResidentRegistry(model)
     open_cases: dict[int, list[ResidentAgent]] = {}
     busiest = 0
     for opens, row in ops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Generator
 from typing import Any
 
@@ -100,7 +101,10 @@ def test_the_engines_timeouts_are_simpys() -> None:
     assert isinstance(wait, Wait) and isinstance(wait, simpy.events.Timeout)
     assert (wait.triggered, wait.ok, wait.value) == (True, True, "value")
     assert env.peek() == 2.5
-    assert env.now == 0.0 and "now" in vars(env)  # an attribute, not SimPy's property
+    assert env.now == 0.0  # an attribute, not SimPy's property: it follows the clock
+    assert not isinstance(inspect.getattr_static(EngineEnvironment, "now"), property)
+    env.run()
+    assert env.now == env._now == 2.5
     with pytest.raises(ValueError, match="Negative delay"):
         env.timeout(-1.0)
 

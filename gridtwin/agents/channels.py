@@ -14,6 +14,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
+from mypy_extensions import mypyc_attr
 
 from gridtwin.sim.casedraws import Draw
 from gridtwin.sim.cases import Case, Stage
@@ -23,8 +24,15 @@ from gridtwin.vocab import CHANNEL_ORDER, ChannelKind
 if TYPE_CHECKING:
     from gridtwin.agents.assisted import AssistedIntake
     from gridtwin.model import CaseTypeInfo, GovernanceModel
+    from gridtwin.sim.servers import ServerPool
 
-__all__ = ["CHANNEL_CLASSES", "CHANNEL_ORDER", "Channel", "OnlineChannel", "PhotoChannel"]
+__all__ = [
+    "CHANNEL_CLASSES",
+    "CHANNEL_ORDER",
+    "Channel",
+    "OnlineChannel",
+    "PhotoChannel",
+]
 
 # Enum members read for every case, bound once (see gridtwin.vocab on Python 3.11).
 _INTAKE, _INTAKE_FAILED = Stage.INTAKE, Stage.INTAKE_FAILED
@@ -34,6 +42,7 @@ Intake = Generator[Any, Any, bool]
 """What :meth:`Channel.intake` is: a SimPy sub-process returning whether the case was taken in."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Channel(mesa.Agent, ABC):
     """Base of every channel.
 
@@ -55,6 +64,10 @@ class Channel(mesa.Agent, ABC):
         """Whether this channel can take a case of this type (beyond the type's channel list)."""
         return True
 
+    def seats(self) -> ServerPool | None:
+        """The pool of seats when this channel's staff are one pool, else ``None``."""
+        return None
+
     @abstractmethod
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Take the case in; record its stages; return True if accepted."""
@@ -70,6 +83,7 @@ class Channel(mesa.Agent, ABC):
         return 0.0 if case.u(Draw.AT_INTAKE) < info.on_spot_share else None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class OnlineChannel(Channel):
     """Online portal and apps (一网通办): no queue, but submissions can fail.
 
@@ -123,6 +137,7 @@ class OnlineChannel(Channel):
         return ok
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class PhotoChannel(OnlineChannel):
     """Citizen photo report (随手拍): a quick upload; needs some digital literacy."""
 

@@ -10,6 +10,7 @@ from abc import abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.agents.rosters import shift_groups
@@ -45,6 +46,7 @@ def place_sites(n: int, preferred: np.ndarray, n_communities: int) -> np.ndarray
     return np.array(chosen, dtype=np.int64)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class _Place(Channel):
     """A channel at physical sites: travel, queue at the site, service."""
 
@@ -107,6 +109,7 @@ class _Place(Channel):
         return True
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class WindowChannel(_Place):
     """Service-hall windows, comprehensive (any item) or specialised (one department each).
 
@@ -202,6 +205,7 @@ def district_site(model: GovernanceModel, taken: np.ndarray) -> int:
     return int(np.argmin(d)) if np.isfinite(d).any() else int(taken[0])
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class KioskChannel(_Place):
     """24 h self-service kiosks at sites in streets and malls."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from gridtwin.agents.channels import Channel, Intake
 from gridtwin.agents.rosters import shift_groups
 from gridtwin.scenarios.schema import ChannelKind, HotlineSpec
@@ -25,6 +27,7 @@ __all__ = ["ConsultationLine", "Hotline"]
 _QUEUE, _INTAKE = Stage.QUEUE, Stage.INTAKE
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Hotline(Channel):
     """The 12345 city hotline: an operator answers and creates a work order."""
 
@@ -37,6 +40,10 @@ class Hotline(Channel):
         self.talk = quantile(spec.talk_time_s, 1 / 60)
         self.patience = quantile(spec.patience_s, model.config.behaviour.patience_scale / 60)
         self.retry_delay = quantile(spec.retry_delay_min)
+
+    def seats(self) -> ServerPool:
+        """The operators' seats (one pool, rosters and surges added to it)."""
+        return self.pool
 
     def intake(self, case: Case, info: CaseTypeInfo) -> Intake:
         """Call, wait for a seat or hang up, maybe call again; True once a call is answered."""
@@ -67,6 +74,7 @@ class Hotline(Channel):
             return True
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ConsultationLine(Hotline):
     """The 24 h consultation line (一按灵): answers questions without creating a case."""
 

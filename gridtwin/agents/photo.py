@@ -43,7 +43,7 @@ class PhotoReporters:
         self._age = pop.age_group
         self._literacy = pop.literacy
         self._trust = pop.trust
-        self._const = [spec.asc + spec.age.get(g, 0.0) for g in AGE_GROUPS]
+        self._intercepts = [spec.asc + spec.age.get(g, 0.0) for g in AGE_GROUPS]
         self._b_lit = spec.literacy
         self._b_trust = spec.trust
         self._delay = quantile(spec.report_delay_h, 60.0)
@@ -52,7 +52,7 @@ class PhotoReporters:
     def probability(self, row: int) -> float:
         """Probability that resident ``row`` reports an event they see by photo."""
         x = (
-            self._const[self._age.item(row)]
+            self._intercepts[self._age.item(row)]
             + self._b_lit * self._literacy.item(row)
             + self._b_trust * self._trust.item(row)
         )

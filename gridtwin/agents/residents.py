@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from gridtwin.scenarios.schema import Behaviour
 from gridtwin.vocab import AGE_GROUPS, CHANNEL_ORDER
-
-if TYPE_CHECKING:
-    from gridtwin.model import GovernanceModel
 
 __all__ = ["ChoiceModel", "ResidentAgent", "ResidentRegistry"]
 
@@ -42,7 +38,7 @@ class ChoiceModel:
     def __init__(self, behaviour: Behaviour, distances: dict[int, np.ndarray]) -> None:
         cc = behaviour.channel_choice
         n = len(CHANNEL_ORDER)
-        self.const = [
+        self.intercepts = [
             [cc.asc.get(k, 0.0) + cc.age.get(a, {}).get(k, 0.0) for k in CHANNEL_ORDER]
             for a in AGE_GROUPS
         ]
@@ -58,10 +54,10 @@ class ChoiceModel:
         self, age: int, literacy: float, trust: float, community: int, options: Sequence[int]
     ) -> list[float]:
         """Utilities of the given channel codes."""
-        const, lit, tr, dist = self.const[age], self.lit, self.trust, self.dist
+        base, lit, tr, dist = self.intercepts[age], self.lit, self.trust, self.dist
         out = []
         for k in options:
-            v = const[k] + lit[k] * literacy + tr[k] * trust
+            v = base[k] + lit[k] * literacy + tr[k] * trust
             d = dist[k]
             if d is not None:
                 v += d[community]
@@ -98,13 +94,13 @@ class ResidentAgent(mesa.Agent):
     """The agent of a resident with at least one open case.
 
     Args:
-        model: The governance model.
+        model: The Mesa model it belongs to (the governance model).
         row: The resident's row in the population arrays.
     """
 
     __slots__ = ("row", "open_cases")
 
-    def __init__(self, model: GovernanceModel, row: int) -> None:
+    def __init__(self, model: mesa.Model, row: int) -> None:
         super().__init__(model)
         self.row = row
         """The resident's row, or -1 while the agent waits in its registry's pool."""
@@ -123,7 +119,7 @@ class ResidentRegistry:
 
     __slots__ = ("_model", "_agents", "_idle")
 
-    def __init__(self, model: GovernanceModel) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         self._model = model
         self._agents: dict[int, ResidentAgent] = {}
         self._idle: list[ResidentAgent] = []

@@ -135,6 +135,7 @@ class SurgeRosters:
         """Per roster: how many times a backlog switched it on (event rosters: 1)."""
         typhoon = model.config.services.typhoon
         hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
+        seats = hotline.seats() if hotline is not None else None
         for roster in model.config.staffing.surge_rosters:
             hold = roster.hold_h * 60.0
             if roster.trigger == "typhoon" and typhoon is not None:
@@ -148,8 +149,8 @@ class SurgeRosters:
                 cal = SpanCalendar()
             self.calendars.append(cal)
             self.activations.append(int(roster.trigger != "backlog"))
-            if hotline is not None and roster.hotline:
-                hotline.pool.add_group(roster.hotline, cal)
+            if seats is not None and roster.hotline:
+                seats.add_group(roster.hotline, cal)
             for dept, n in roster.departments.items():
                 model.departments[model.department_index[dept]].pool.add_group(n, cal)
             if roster.trigger == "backlog":
@@ -161,9 +162,10 @@ class SurgeRosters:
         now = m.env.now
         if watch == ChannelKind.HOTLINE.value:
             hotline = m.channels.get(m.channel_code[ChannelKind.HOTLINE])
-            if hotline is None:
+            seats = hotline.seats() if hotline is not None else None
+            if seats is None:
                 return 0.0
-            start = hotline.pool.earliest(now)[0]
+            start = seats.earliest(now)[0]
             return (start - now) / 60.0
         dept = m.departments[m.department_index[watch]]
         start = dept.pool.earliest(now)[0]
@@ -205,17 +207,20 @@ def staff_hours_by_role(
     Roles: hotline and consultation seats, window clerks, department staff, grid workers,
     the rework queues' staff and surge staff (every surge roster's hours, whatever the role).
     """
+    from gridtwin.agents.halls import WindowChannel  # halls imports this module
+
     a, b = model.warmup, model.horizon
     hours = dict.fromkeys(ROLES, 0.0)
     surge = 0.0
     for kind in (ChannelKind.HOTLINE, ChannelKind.CONSULTATION):
         ch = model.channels.get(model.channel_code[kind])
-        if ch is not None:
-            regular, extra = _pool_hours([ch.pool], a, b)
+        seats = ch.seats() if ch is not None else None
+        if seats is not None:
+            regular, extra = _pool_hours([seats], a, b)
             hours[kind.value] += regular
             surge += extra
     window = model.channels.get(model.channel_code[ChannelKind.WINDOW])
-    if window is not None:
+    if isinstance(window, WindowChannel):
         pools = [p for route in window.routes.values() for p in route[0]]
         hours["window"] = _pool_hours(pools, a, b)[0]
     regular, extra = _pool_hours([d.pool for d in model.departments], a, b)

@@ -47,6 +47,8 @@ class GridWorker(mesa.Agent):
         start_offset: int = 0,
     ) -> None:
         super().__init__(model)
+        self._model = model
+        """The model as this project's (mesa types ``self.model`` as any model)."""
         self.grid = grid
         self.route = route
         self.position = route[start_offset % len(route)]
@@ -69,7 +71,8 @@ class GridWorker(mesa.Agent):
 
     def patrol(self) -> Generator[Event, Any, None]:
         """The worker's SimPy process."""
-        env, model, cal = self.model.env, self.model, self.calendar
+        model, cal = self._model, self.calendar
+        env = model.env
         patrol = model.patrol
         types = model.types
         apps, board = model.levers.app_entry, model.levers.tasks  # built with the model
@@ -110,11 +113,11 @@ class GridWorker(mesa.Agent):
         (:meth:`~gridtwin.agents.tasks.TaskBoard.set_out`). The wait is to the time a step at
         a time would reach, not a sum of rounded delays.
         """
-        now = self.model.env.now
+        now = self._model.env.now
         travel = self._legs.get((here, task.community))
         if travel is None:
             travel = self._legs[here, task.community] = (
-                self.model.city.path_km(here, task.community) / self._speed
+                self._model.city.path_km(here, task.community) / self._speed
             )
         self.position = task.community
         done = board.set_out(task, now + busy, travel)

@@ -16,6 +16,7 @@ Values of any distribution come from these numbers by inverse transform
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 import numpy as np
 
@@ -40,51 +41,51 @@ class Draw:
     slow to read on Python 3.11 (see :mod:`gridtwin.vocab`). :data:`PURPOSES` names them.
     """
 
-    APPLY_DELAY = 0
-    CHOICE = 1
-    FALLBACK = 2
-    AT_INTAKE = 3
-    MATERIALS = 4
-    TRIP = 5
-    FETCH = 6
-    DISPATCH = 7
-    ROUTE = 8
-    WRONG = 9
-    REVIEW = 10
-    WHISTLE = 11
-    ENTRY = 12
-    HANDLING = 13
-    SATISFACTION = 14
-    REPORT = 15
-    REPORT_DELAY = 16
-    SENSOR_DELAY = 17
-    DETECT = 18
-    SETTLE = 19
-    PATIENCE = 20
-    TALK = 21
-    RETRY = 22
-    RETRY_DELAY = 23
-    SUBMIT = 24
-    INTAKE_FAIL = 25
-    SPREAD = 26
-    SERVICE = 27
-    RATE = 28
-    COMPLAINT = 29
-    WORD_OF_MOUTH = 30
-    BOUNCE_LAG = 31
-    FRONT_DESK = 32
-    EXPERT = 33
-    HANDOVER = 34
-    STALL = 35
-    PAPER = 36
-    FIX = 37
-    REWORK = 38
-    ALARM = 39
-    ASSIST = 40
-    VISIT = 41
-    PHOTO = 42
-    CAMERA = 43
-    APPS = 44
+    APPLY_DELAY: Final = 0
+    CHOICE: Final = 1
+    FALLBACK: Final = 2
+    AT_INTAKE: Final = 3
+    MATERIALS: Final = 4
+    TRIP: Final = 5
+    FETCH: Final = 6
+    DISPATCH: Final = 7
+    ROUTE: Final = 8
+    WRONG: Final = 9
+    REVIEW: Final = 10
+    WHISTLE: Final = 11
+    ENTRY: Final = 12
+    HANDLING: Final = 13
+    SATISFACTION: Final = 14
+    REPORT: Final = 15
+    REPORT_DELAY: Final = 16
+    SENSOR_DELAY: Final = 17
+    DETECT: Final = 18
+    SETTLE: Final = 19
+    PATIENCE: Final = 20
+    TALK: Final = 21
+    RETRY: Final = 22
+    RETRY_DELAY: Final = 23
+    SUBMIT: Final = 24
+    INTAKE_FAIL: Final = 25
+    SPREAD: Final = 26
+    SERVICE: Final = 27
+    RATE: Final = 28
+    COMPLAINT: Final = 29
+    WORD_OF_MOUTH: Final = 30
+    BOUNCE_LAG: Final = 31
+    FRONT_DESK: Final = 32
+    EXPERT: Final = 33
+    HANDOVER: Final = 34
+    STALL: Final = 35
+    PAPER: Final = 36
+    FIX: Final = 37
+    REWORK: Final = 38
+    ALARM: Final = 39
+    ASSIST: Final = 40
+    VISIT: Final = 41
+    PHOTO: Final = 42
+    CAMERA: Final = 43
+    APPS: Final = 44
 
 
 PURPOSES: tuple[str, ...] = tuple(

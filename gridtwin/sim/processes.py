@@ -36,7 +36,7 @@ class CaseProcess(Process):
     ) -> None:
         # Inlined from Process.__init__ (which would schedule an Initialize event now).
         self.env = env
-        self.callbacks: list[Any] = []
+        self.callbacks: list[Any] | None = []  # type: ignore[assignment]  # None: processed
         self._generator = generator
         start = env.timeout(delay)
         start.callbacks.append(self._resume)
