@@ -11,7 +11,8 @@ queue pass. Run it on a quiet machine:
 ``--all-levers`` switches on every lever of docs/policies.md at once (``ALL_LEVERS``): the
 district-year with every mechanism on. ``--repeat N`` runs it N times, each in a process of
 its own, and prints the median and range: identical runs on a shared machine differ by 10% or
-more, so one run says little.
+more, so one run says little. It runs the engine the install compiled; ``GRIDTWIN_PURE=1`` in
+front runs the same modules as Python, for comparison.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import time
 import numpy as np
 import simpy
 
+import gridtwin
 from gridtwin.model import GovernanceModel
 from gridtwin.runner import run
 from gridtwin.scenarios.loader import load_scenario
@@ -128,6 +130,7 @@ def main() -> None:
     on = ", every lever on" if args.all_levers else ""
     print(f"scenario            {args.scenario}, {args.days:g} days{on}")
     print(f"python              {platform.python_version()} ({sys.base_prefix})")
+    print(f"engine              {gridtwin.ENGINE} (gridtwin/_compiled.py)")
     print(f"cases               {cases:,} ({k['cases_total']:,} after warm-up)")
     print(f"events processed    {k['events_processed']:,}")
     print(f"event-log records   {result.events.num_rows:,}")
