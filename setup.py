@@ -2,9 +2,9 @@
 
 Everything else about the package is in ``pyproject.toml``. The modules listed in
 ``gridtwin/_compiled.py`` are plain typed Python; mypyc turns them into C extensions placed next
-to their sources (the same results, about a fifth less time: docs/performance.md), and this
-script records a hash of each source in ``gridtwin/_compiled.json`` so that an edited source is
-never shadowed by a stale build (``gridtwin._compiled.select``).
+to their sources (the same results in a sixth to a quarter less time: docs/performance.md),
+and this script records a hash of each source in ``gridtwin/_compiled.json`` so that an edited
+source is never shadowed by a stale build (``gridtwin._compiled.select``).
 
 ``GRIDTWIN_PURE=1 pip install .`` installs without compiling (no C compiler needed).
 """

@@ -26,13 +26,7 @@ if TYPE_CHECKING:
     from gridtwin.model import CaseTypeInfo, GovernanceModel
     from gridtwin.sim.servers import ServerPool
 
-__all__ = [
-    "CHANNEL_CLASSES",
-    "CHANNEL_ORDER",
-    "Channel",
-    "OnlineChannel",
-    "PhotoChannel",
-]
+__all__ = ["CHANNEL_CLASSES", "CHANNEL_ORDER", "Channel", "OnlineChannel", "PhotoChannel"]
 
 # Enum members read for every case, bound once (see gridtwin.vocab on Python 3.11).
 _INTAKE, _INTAKE_FAILED = Stage.INTAKE, Stage.INTAKE_FAILED
