@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 
@@ -56,9 +56,10 @@ class GridWorker(mesa.Agent):
         self.visits = 0
         self._next = start_offset % len(route)
         rng = model.streams
-        self.inspect = BufferedSampler(
-            spec.inspect_min, rng.rng("patrol", f"inspect/{self.unique_id}")
-        )
+        # Read untyped: Mesa 3.5 annotates unique_id as None (set when the model registers the
+        # agent), which the compiled engine would check.
+        agent_id = cast(Any, self).unique_id
+        self.inspect = BufferedSampler(spec.inspect_min, rng.rng("patrol", f"inspect/{agent_id}"))
         self.settle = quantile(spec.settle_min)
         """Settling time, from the case's own number (inspection times are the worker's)."""
         self.calendar = spec.calendar.build()
