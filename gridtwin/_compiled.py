@@ -8,10 +8,11 @@ both and compares every output), only faster.
 At ``import gridtwin`` :func:`select` decides, before any of them is imported:
 
 - ``GRIDTWIN_PURE=1`` in the environment: run the Python sources;
-- no compiled modules (``GRIDTWIN_PURE=1`` at install time, or no C compiler): the sources;
+- not every module compiled (installed with ``GRIDTWIN_PURE=1``, or some left from another
+  build): the sources;
 - a source edited since the build (its hash differs from the stamp): the sources, all of them
-  (a compiled class cannot be the base of a class from a source), with a warning that
-  names the file and the command that rebuilds;
+  (compiled and source modules do not mix: most compiled classes cannot be the base of a
+  class from a source), with a warning that names the file and the command that rebuilds;
 - otherwise: the compiled modules.
 
 Only the standard library is used here: ``setup.py`` reads :data:`COMPILED` from this file
