@@ -17,7 +17,7 @@ OUT ?= runs/district
 
 # The engine's modules compiled at install (gridtwin/_compiled.py, setup.py): editing one makes
 # the next `make run` or `make test` rebuild them (else the Python sources run, more slowly).
-COMPILED_SRC := $(shell sed -n 's/^    "\(gridtwin\.[a-z_.]*\)",$$/\1/p' gridtwin/_compiled.py | tr . / | sed 's/$$/.py/')
+COMPILED_SRC := $(shell $(PYTHON) -P gridtwin/_compiled.py)
 
 $(STAMP): pyproject.toml setup.py gridtwin/_compiled.py $(COMPILED_SRC)
 	$(PYTHON) -m venv $(VENV)

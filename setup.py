@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -35,14 +34,13 @@ def ext_modules() -> list[Extension]:
     """The hot modules' extensions built by mypyc, or none with ``GRIDTWIN_PURE=1``."""
     compiled = _compiled_module()
     stamp = ROOT / "gridtwin" / compiled.STAMP
-    if os.environ.get("GRIDTWIN_PURE", "") not in ("", "0"):
+    if compiled.pure_requested():
         stamp.unlink(missing_ok=True)
         return []
     from mypyc.build import mypycify
 
     stamp.write_text(json.dumps(compiled.source_hashes(root=ROOT), indent=1), encoding="utf-8")
-    paths = [str(compiled.source_path(m, Path())) for m in compiled.COMPILED]
-    return mypycify(paths, opt_level="3", group_name=compiled.GROUP)
+    return mypycify(compiled.source_files(), opt_level="3", group_name=compiled.GROUP)
 
 
 setup(ext_modules=ext_modules())

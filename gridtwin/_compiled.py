@@ -16,7 +16,8 @@ At ``import gridtwin`` :func:`select` decides, before any of them is imported:
 - otherwise: the compiled modules.
 
 Only the standard library is used here: ``setup.py`` reads :data:`COMPILED` from this file
-without importing the package.
+without importing the package, and the Makefile runs it (``python -P gridtwin/_compiled.py``)
+for the list of the compiled sources.
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "GROUP", "STAMP", "decide", "select", "source_hashes", "source_path"]
+__all__ = [
+    "COMPILED",
+    "GROUP",
+    "PURE",
+    "STAMP",
+    "decide",
+    "pure_requested",
+    "select",
+    "source_files",
+    "source_hashes",
+    "source_path",
+]
 
 COMPILED: tuple[str, ...] = (
     "gridtwin.scenarios.calendar",
@@ -73,6 +85,9 @@ COMPILED: tuple[str, ...] = (
 GROUP = "gridtwin.engine"
 """mypyc's group name: its shared library is the extension module ``gridtwin.engine__mypyc``."""
 
+PURE = "GRIDTWIN_PURE"
+"""The environment variable that asks for the Python sources (at import and at install)."""
+
 STAMP = "_compiled.json"
 """The build's record, in the package folder: ``{module: sha256 of its source}``."""
 
@@ -82,6 +97,22 @@ _ROOT = Path(__file__).resolve().parent.parent
 def source_path(module: str, root: Path = _ROOT) -> Path:
     """The source file of ``module`` (a dotted name under ``root``)."""
     return root.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def source_files() -> list[str]:
+    """The compiled modules' sources, relative to the project's folder."""
+    return [str(source_path(m, Path())) for m in COMPILED]
+
+
+def pure_requested(value: str | None = None) -> bool:
+    """Whether :data:`PURE` asks for the Python sources: set to anything but "" or "0".
+
+    Args:
+        value: The variable's value; ``None`` reads it from the environment.
+    """
+    if value is None:
+        value = os.environ.get(PURE, "")
+    return value not in ("", "0")
 
 
 def source_hashes(modules: Sequence[str] = COMPILED, root: Path = _ROOT) -> dict[str, str]:
@@ -117,7 +148,7 @@ def decide(root: Path = _ROOT, pure: str = "") -> tuple[str, list[str]]:
     Returns:
         ``("compiled", [])`` or ``("interpreted", stale modules)``.
     """
-    if pure not in ("", "0") or not all(_is_compiled(m, root) for m in COMPILED):
+    if pure_requested(pure) or not all(_is_compiled(m, root) for m in COMPILED):
         return "interpreted", []  # asked for, or none built (or some left from another build)
     stale = _stale(root)
     return ("interpreted" if stale else "compiled"), stale
@@ -148,7 +179,7 @@ def select() -> str:
     Returns:
         ``"compiled"`` or ``"interpreted"`` (see :func:`decide`).
     """
-    engine, stale = decide(pure=os.environ.get("GRIDTWIN_PURE", ""))
+    engine, stale = decide(pure=os.environ.get(PURE, ""))
     if engine == "interpreted":
         _use_sources()
     if stale:
@@ -162,3 +193,7 @@ def select() -> str:
             stacklevel=2,
         )
     return engine
+
+
+if __name__ == "__main__":  # the Makefile's list of what a rebuild depends on
+    print(*source_files())

@@ -15,7 +15,7 @@ import pytest
 
 import gridtwin
 from gridtwin import _compiled
-from gridtwin._compiled import COMPILED, STAMP, decide, source_hashes, source_path
+from gridtwin._compiled import COMPILED, STAMP, decide, pure_requested, source_hashes, source_path
 
 ROOT = Path(gridtwin.__file__).resolve().parent.parent
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
@@ -67,7 +67,7 @@ def test_the_compiled_and_the_python_engine_give_identical_runs() -> None:
 
 
 def test_this_process_runs_the_engine_the_install_built() -> None:
-    expected = "interpreted" if os.environ.get("GRIDTWIN_PURE", "") not in ("", "0") else "compiled"
+    expected = "interpreted" if pure_requested() else "compiled"
     assert expected == gridtwin.ENGINE
     assert gridtwin.run.__module__ == "gridtwin.runner"
     from gridtwin.runner import versions
