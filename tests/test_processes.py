@@ -1,4 +1,7 @@
-"""CaseProcess: the same generator run as a SimPy process would run it, with fewer events."""
+"""CaseProcess: the same generator run as a SimPy process would run it, with fewer events.
+
+EngineProcess: a SimPy process, event for event, resumed by the same loop.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridtwin.sim.processes import CaseProcess, fire
+from gridtwin.sim.processes import CaseProcess, EngineProcess, fire
+from gridtwin.sim.runloop import EngineEnvironment
 
 Log = list[tuple[str, float, Any]]
 
@@ -35,16 +39,24 @@ def _run_to_end(env: simpy.Environment) -> int:
     return n
 
 
-def _run_simpy(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
-    env = simpy.Environment()
+def _run_simpy(
+    jobs: list[tuple[float, list[float]]], env: simpy.Environment | None = None
+) -> tuple[list[Any], int]:
+    """Each job a process of ``env`` (SimPy's own by default); the last one waits on the rest."""
+    env = simpy.Environment() if env is None else env
     log: Log = []
 
     def delayed(name: str, delay: float, waits: list[float]) -> Generator[Any, Any, Any]:
         yield env.timeout(delay)
         return (yield from _steps(env, log, name, waits))
 
-    for i, (delay, waits) in enumerate(jobs):
-        env.process(delayed(f"p{i}", delay, waits))
+    procs = [env.process(delayed(f"p{i}", delay, waits)) for i, (delay, waits) in enumerate(jobs)]
+
+    def gather() -> Generator[Any, Any, None]:
+        done = yield env.all_of(procs)
+        log.append(("all", env.now, sorted(done.values())))
+
+    env.process(gather())
     return log, _run_to_end(env)
 
 
@@ -73,9 +85,51 @@ def test_same_steps_in_the_same_order_as_a_simpy_process_two_events_fewer(
     # Whole-number times make ties common: the order among simultaneous events must hold too.
     expected, simpy_events = _run_simpy(jobs)
     got, case_events = _run_case(jobs)
-    assert got == expected
+    assert got == expected[:-1]  # without the gathering process
     # SimPy spends an Initialize event and the process's own end event on each process.
-    assert case_events == simpy_events - 2 * len(jobs)
+    assert case_events == simpy_events - 2 * len(jobs) - 3  # gather: start, all_of, end
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 50).map(float),
+            st.lists(st.integers(0, 20).map(float), max_size=4),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_engines_processes_are_simpys_event_for_event(
+    jobs: list[tuple[float, list[float]]],
+) -> None:
+    expected = _run_simpy(jobs)
+    env = EngineEnvironment()
+    assert _run_simpy(jobs, env) == expected  # the same steps, values and number of events
+    assert isinstance(env.process(_steps(env, [], "x", [])), EngineProcess)
+
+
+def test_an_engine_process_ends_as_an_event_and_fails_loudly() -> None:
+    env = EngineEnvironment()
+
+    def gen() -> Generator[Any, Any, str]:
+        yield env.timeout(2.0)
+        return "closed"
+
+    def broken() -> Generator[Any, Any, None]:
+        yield env.timeout(1.0)
+        raise ValueError("broken worker")
+
+    proc = env.process(gen())
+    assert proc.is_alive and proc.name == "gen"
+    assert _run_to_end(env) == 3  # Initialize, the timeout, the process's own end
+    assert proc.processed and proc.value == "closed" and not proc.is_alive
+    env.process(broken())
+    with pytest.raises(ValueError, match="broken worker"):
+        env.run()
+    with pytest.raises(ValueError, match="not a generator"):
+        EngineProcess(env, 5)  # type: ignore[arg-type]
 
 
 def test_starts_after_its_delay_with_none() -> None:

@@ -8,6 +8,9 @@ delay fires, and when the generator returns with nobody waiting on the process i
 processed at once instead of passing through the event queue. The generator sees exactly the
 same sequence of events and values; a process that fails, or that somebody waits on, is
 scheduled as SimPy would.
+
+An :class:`EngineProcess` is SimPy's own process (started by an ``Initialize`` event, itself an
+event when it ends) resumed by the same compiled loop: what ``env.process`` makes in the engine.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import Event, Process
+from simpy.events import Event, Initialize, Process
 
-__all__ = ["CaseProcess", "call_later", "failure_of", "fire"]
+__all__ = ["CaseProcess", "EngineProcess", "call_later", "failure_of", "fire"]
 
 
 class CaseProcess(Process):
@@ -38,6 +41,8 @@ class CaseProcess(Process):
         self.env = env
         self.callbacks: list[Any] | None = []  # type: ignore[assignment]  # None: processed
         self._generator = generator
+        self._quiet = True
+        """Whether the end goes unscheduled when nobody waits on the process."""
         start = env.timeout(delay)
         start.callbacks.append(self._resume)
         self._target: Event = start
@@ -45,7 +50,7 @@ class CaseProcess(Process):
     def _resume(self, event: Event) -> None:
         """Resume the generator with ``event``'s outcome; SimPy's own loop, one step quieter.
 
-        When the generator returns and nobody waits on the process, the process is marked
+        When the generator returns and nobody waits on the process, a quiet process is marked
         processed (``callbacks`` None) with its value at once: a later ``yield`` on it resumes
         immediately, as it would after the process's own event had been processed.
         """
@@ -62,7 +67,7 @@ class CaseProcess(Process):
             except StopIteration as stop:
                 self._ok = True
                 self._value = stop.value
-                if self.callbacks:
+                if self.callbacks or not self._quiet:
                     env.schedule(self)
                 else:
                     self.callbacks = None  # type: ignore[assignment]
@@ -83,6 +88,30 @@ class CaseProcess(Process):
                 self._target = event
                 break
         env._active_proc = None
+
+
+class EngineProcess(CaseProcess):
+    """SimPy's :class:`~simpy.events.Process`, resumed by :meth:`CaseProcess._resume`.
+
+    Started at once by an ``Initialize`` event and scheduled as an event when it ends, as
+    SimPy's: the same events in the same order, with the resume loop compiled with the engine.
+
+    Args:
+        env: The SimPy environment.
+        generator: The process's generator.
+
+    Raises:
+        ValueError: If ``generator`` is not a generator.
+    """
+
+    def __init__(self, env: simpy.Environment, generator: Generator[Any, Any, Any]) -> None:
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env = env
+        self.callbacks = []
+        self._generator = generator
+        self._quiet = False
+        self._target = Initialize(env, self)
 
 
 def fire(event: Event, value: Any) -> None:

@@ -12,13 +12,14 @@ and a method call less on each counts.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Generator
 from types import MethodType
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, URGENT, Event, Timeout
+from simpy.events import NORMAL, URGENT, Event, Process, Timeout
 
-from gridtwin.sim.processes import failure_of
+from gridtwin.sim.processes import EngineProcess, failure_of
 
 __all__ = ["EngineEnvironment", "HourEnd", "Wait", "advance"]
 
@@ -42,8 +43,9 @@ class Wait(Timeout):
 
 
 class EngineEnvironment(simpy.Environment):
-    """A SimPy environment for the engine: a plain ``now`` and timeouts made as :class:`Wait`.
+    """A SimPy environment for the engine: a plain ``now``; compiled timeouts and processes.
 
+    Timeouts are made as :class:`Wait`, processes as :class:`~.processes.EngineProcess`.
     SimPy's ``now`` is a property, a function call on every read (Python 3.11 does not
     specialise property reads), and the engine reads the clock a dozen times a case. Here
     ``now`` is an attribute that :func:`advance` and :meth:`step` set with the clock itself.
@@ -55,6 +57,10 @@ class EngineEnvironment(simpy.Environment):
         super().__init__(initial_time)
         self.now = self._now
         self.timeout = MethodType(Wait, self)  # type: ignore[method-assign]
+
+    def process(self, generator: Generator[Any, Any, Any]) -> Process:  # type: ignore[override]
+        """Start a process of ``generator`` now: an :class:`~.processes.EngineProcess`."""
+        return EngineProcess(self, generator)
 
     def step(self) -> None:
         """Process the next event: :meth:`simpy.Environment.step`, the plain clock set first.
