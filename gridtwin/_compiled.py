@@ -58,6 +58,7 @@ COMPILED: tuple[str, ...] = (
     "gridtwin.sim.sampling",
     "gridtwin.sim.servers",
     "gridtwin.sim.typhoon",
+    "gridtwin.sim.writers",
     "gridtwin.agents.accountability",
     "gridtwin.agents.alarms",
     "gridtwin.agents.apps",

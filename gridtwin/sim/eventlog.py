@@ -9,13 +9,14 @@ export, so the hot path appends only what changes from stage to stage.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from gridtwin.sim.cases import Case, Outcome, Stage
+from gridtwin.sim.writers import CaseWriter, StageWriter
 
 __all__ = ["CaseTable", "EventLog", "dictionary_column", "events_table"]
 
@@ -80,19 +81,13 @@ class EventLog(_PackedRows):
         ]
     )
 
-    def recorder(self) -> Callable[[int, int, int, int, float, float], None]:
+    def recorder(self) -> StageWriter:
         """A fast ``record(case_id, stage, channel, department, start, end)`` function.
 
-        The engine writes millions of records; the returned closure packs a record and appends
-        it to the buffer with the look-ups bound once.
+        The engine writes millions of records: the writer packs a record and appends it to
+        the buffer, compiled with the engine.
         """
-        buffer = self._buffer
-        pack = self._PACK.pack
-
-        def record(c: int, s: int, ch: int, d: int, a: float, b: float) -> None:
-            buffer.extend(pack(c, s, ch, d, a, b))
-
-        return record
+        return StageWriter(self._buffer, self._PACK.pack)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as numpy arrays (strided views of the buffer, no copy)."""
@@ -147,30 +142,11 @@ class CaseTable(_PackedRows):
         ``rating`` is 1 a good rating, 0 a bad one, -1 none; ``satisfied`` the resident's
         verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
         """
-        self._buffer.extend(
-            self._PACK.pack(
-                case.id,
-                case.type_index,
-                case.community,
-                case.resident,
-                case.arise,
-                case.reported,
-                case.responded,
-                closed,
-                outcome,
-                case.channel,
-                case.department,
-                case.trips,
-                case.bounces,
-                case.misrouted,
-                rating,
-                satisfied,
-                complaint,
-                case.materials,
-                case.exempt,
-                case.on_spot,
-            )
-        )
+        self.writer()(case, closed, outcome, rating, satisfied, complaint)
+
+    def writer(self) -> CaseWriter:
+        """A fast :meth:`add` (the same arguments), compiled with the engine, for its hot path."""
+        return CaseWriter(self._buffer, self._PACK.pack)
 
     def ids(self) -> np.ndarray:
         """The case ids, in the order the cases were written (a copy)."""
