@@ -48,6 +48,7 @@ __all__ = [
 
 COMPILED: tuple[str, ...] = (
     "gridtwin.scenarios.calendar",
+    "gridtwin.scenarios.quantiles",
     "gridtwin.sim.casedraws",
     "gridtwin.sim.cases",
     "gridtwin.sim.levels",

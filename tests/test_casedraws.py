@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import special, stats
 
 from gridtwin.runner import run
 from gridtwin.scenarios.distributions import (
@@ -77,6 +78,42 @@ def test_the_factor_is_applied_last_exactly(which: int, u: float, factor: float)
     """A unit change inside the quantile function gives the very numbers of multiplying after."""
     dist = DISTS[which]
     assert quantile(dist, factor)(u) == quantile(dist)(u) * factor
+
+
+def _plain(dist: object, factor: float, u: float) -> float:
+    """The quantile formulas written in plain Python, as the compiled functions must compute."""
+    if isinstance(dist, Fixed):
+        return dist.value * factor
+    if isinstance(dist, Exponential):
+        return -dist.mean_ * math.log1p(-u) * factor
+    if isinstance(dist, LogNormal):
+        mu, sigma = dist._log_params()
+        z = statistics.NormalDist().inv_cdf(u if u > 0.0 else 2.0**-60)
+        return math.exp(mu + sigma * z) * factor
+    if isinstance(dist, Gamma):
+        return float(special.gammaincinv(dist.shape, u)) * dist.scale * factor
+    if isinstance(dist, Triangular):
+        a, c, b = dist.low, dist.mode, dist.high
+        left, right = (b - a) * (c - a), (b - a) * (b - c)
+        if u < (c - a) / (b - a):
+            return (a + math.sqrt(u * left)) * factor
+        return (b - math.sqrt((1.0 - u) * right)) * factor
+    assert isinstance(dist, Empirical)
+    values = [float(v) * factor for v in dist.values]
+    return values[min(int(u * len(values)), len(values) - 1)]
+
+
+@given(
+    which=st.integers(0, len(DISTS) - 1),
+    u=st.floats(0.0, 1.0, exclude_max=True),
+    factor=st.sampled_from([1.0, 60.0, 1 / 60, 3.7]),
+)
+def test_each_quantile_function_computes_its_plain_formula_bit_for_bit(
+    which: int, u: float, factor: float
+) -> None:
+    """The functions are compiled with the engine: the same numbers as the formula in Python."""
+    dist = DISTS[which]
+    assert quantile(dist, factor)(u) == _plain(dist, factor, u)
 
 
 def test_quantile_of_fixed_and_empirical():

@@ -24,6 +24,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from gridtwin.scenarios.quantiles import (
+    EmpiricalQuantile,
+    ExponentialQuantile,
+    FixedQuantile,
+    GammaQuantile,
+    LogNormalQuantile,
+    TriangularQuantile,
+)
+
 __all__ = [
     "MAX_VALUE",
     "Distribution",
@@ -60,7 +69,8 @@ class _Dist(BaseModel):
 
         Inverse-transform sampling: a case that draws its own uniform numbers turns them into
         values of any distribution, exactly, without sharing a stream with other cases. The
-        factor (a unit change) is applied last, inside the one function the engine calls.
+        factor (a unit change) is applied last, inside the one function the engine calls
+        (compiled with the engine: :mod:`gridtwin.scenarios.quantiles`).
         """
 
     @abstractmethod
@@ -85,8 +95,7 @@ class Fixed(_Dist):
 
     def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        value = self.value * factor
-        return lambda u: value
+        return FixedQuantile(self.value * factor)
 
     def scaled(self, factor: float) -> Fixed:
         """See :meth:`_Dist.scaled`."""
@@ -114,8 +123,7 @@ class Exponential(_Dist):
 
     def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        m, log1p, f = self.mean_, math.log1p, factor
-        return lambda u: -m * log1p(-u) * f
+        return ExponentialQuantile(self.mean_, factor)
 
     def scaled(self, factor: float) -> Exponential:
         """See :meth:`_Dist.scaled`."""
@@ -155,8 +163,7 @@ class LogNormal(_Dist):
     def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
         mu, sigma = self._log_params()
-        inv, exp, f = NormalDist().inv_cdf, math.exp, factor
-        return lambda u: exp(mu + sigma * inv(u if u > 0.0 else _TINY)) * f
+        return LogNormalQuantile(mu, sigma, factor, NormalDist().inv_cdf, _TINY)
 
     def scaled(self, factor: float) -> LogNormal:
         """See :meth:`_Dist.scaled`."""
@@ -195,8 +202,7 @@ class Gamma(_Dist):
         """See :meth:`_Dist.quantile` (the regularised incomplete gamma function inverted)."""
         from scipy.special import gammaincinv
 
-        k, theta, f = self.shape, self.scale, factor
-        return lambda u: float(gammaincinv(k, u)) * theta * f
+        return GammaQuantile(self.shape, self.scale, factor, gammaincinv)
 
     def scaled(self, factor: float) -> Gamma:
         """See :meth:`_Dist.scaled`."""
@@ -231,9 +237,7 @@ class Triangular(_Dist):
 
     def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile`."""
-        a, c, b, f = self.low, self.mode, self.high, factor
-        cut, left, right, sqrt = (c - a) / (b - a), (b - a) * (c - a), (b - a) * (b - c), math.sqrt
-        return lambda u: (a + sqrt(u * left) if u < cut else b - sqrt((1.0 - u) * right)) * f
+        return TriangularQuantile(self.low, self.mode, self.high, factor)
 
     def scaled(self, factor: float) -> Triangular:
         """See :meth:`_Dist.scaled`."""
@@ -264,8 +268,7 @@ class Empirical(_Dist):
 
     def quantile(self, factor: float = 1.0) -> Callable[[float], float]:
         """See :meth:`_Dist.quantile` (each observed value with equal probability)."""
-        values, n = [float(v) * factor for v in self.values], len(self.values)
-        return lambda u: values[min(int(u * n), n - 1)]
+        return EmpiricalQuantile([float(v) * factor for v in self.values])
 
     def scaled(self, factor: float) -> Empirical:
         """See :meth:`_Dist.scaled`."""
