@@ -8,6 +8,7 @@ are part of the scenario format (:mod:`gridtwin.scenarios.distributions`).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +23,9 @@ class BufferedSampler:
 
     Drawing one number at a time from numpy costs about a microsecond; drawing blocks and
     handing them out costs a few tens of nanoseconds. The sequence of values is the same as
-    ``dist.sample(rng, n)`` called in blocks, so it is reproducible for a given stream.
+    ``dist.sample(rng, n)`` called in blocks, so it is reproducible for a given stream. A block
+    is kept as packed doubles (an ``array``, 8 bytes a value), not as a list of float objects:
+    a grid worker's sampler is read once a patrol stop, and a run holds hundreds of them.
 
     Args:
         dist: What to draw.
@@ -40,12 +43,12 @@ class BufferedSampler:
         self._rng = rng
         self._factor = factor
         self._block = block
-        self._buf: list[float] = []
+        self._buf: array[float] = array("d")
         self._i = 0
 
-    def _refill(self) -> list[float]:
+    def _refill(self) -> array[float]:
         assert self._dist is not None
-        return (self._dist.sample(self._rng, self._block) * self._factor).tolist()
+        return _packed(self._dist.sample(self._rng, self._block) * self._factor)
 
     def __call__(self) -> float:
         """Return the next draw."""
@@ -65,8 +68,13 @@ class UniformStream(BufferedSampler):
     def __init__(self, rng: np.random.Generator, block: int = 8192) -> None:
         super().__init__(None, rng, 1.0, block)
 
-    def _refill(self) -> list[float]:
-        return self._rng.random(self._block).tolist()
+    def _refill(self) -> array[float]:
+        return _packed(self._rng.random(self._block))
+
+
+def _packed(values: np.ndarray) -> array[float]:
+    """``values`` as an ``array`` of doubles (the same numbers)."""
+    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
 
 
 QuantileFn = Callable[[float], float]
