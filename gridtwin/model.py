@@ -147,7 +147,6 @@ class GovernanceModel(mesa.Model):
         self.record = self.log.recorder()
         """Write one stage record: ``record(case_id, stage, channel, department, start, end)``."""
         self.cases = CaseTable()
-        self._add_case = self.cases.writer()
         self.horizon = scenario.run.horizon_days * MINUTES_PER_DAY
         self.warmup = scenario.run.warmup_days * MINUTES_PER_DAY
         self.events_processed = 0
@@ -511,7 +510,7 @@ class GovernanceModel(mesa.Model):
             self.residents.release(agent)
             case.agent = None
         del self.open[case.id]
-        self._add_case(case, now, outcome, rating, satisfied, complaint)
+        self.cases.add(case, now, outcome, rating, satisfied, complaint)
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run to the horizon, a simulated day at a time; then account for every case.

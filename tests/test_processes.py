@@ -60,6 +60,17 @@ def _run_simpy(
     return log, _run_to_end(env)
 
 
+JOBS = st.lists(
+    st.tuples(
+        st.integers(0, 50).map(float),
+        st.lists(st.integers(0, 20).map(float), max_size=4),
+    ),
+    min_size=1,
+    max_size=8,
+)
+"""Processes as (start delay, waits): whole-number times, so that ties are common."""
+
+
 def _run_case(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
     env = simpy.Environment()
     log: Log = []
@@ -69,16 +80,7 @@ def _run_case(jobs: list[tuple[float, list[float]]]) -> tuple[list[Any], int]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 50).map(float),
-            st.lists(st.integers(0, 20).map(float), max_size=4),
-        ),
-        min_size=1,
-        max_size=8,
-    )
-)
+@given(JOBS)
 def test_same_steps_in_the_same_order_as_a_simpy_process_two_events_fewer(
     jobs: list[tuple[float, list[float]]],
 ) -> None:
@@ -91,16 +93,7 @@ def test_same_steps_in_the_same_order_as_a_simpy_process_two_events_fewer(
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 50).map(float),
-            st.lists(st.integers(0, 20).map(float), max_size=4),
-        ),
-        min_size=1,
-        max_size=8,
-    )
-)
+@given(JOBS)
 def test_the_engines_processes_are_simpys_event_for_event(
     jobs: list[tuple[float, list[float]]],
 ) -> None:

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 
-from gridtwin.sim.cases import Case, Outcome, Stage
+from gridtwin.sim.cases import Stage
 from gridtwin.sim.writers import CaseWriter, StageWriter
 
 __all__ = ["CaseTable", "EventLog", "dictionary_column", "events_table"]
@@ -101,7 +101,7 @@ class CaseTable(_PackedRows):
     Packed (:class:`_PackedRows`) like the event log's records.
     """
 
-    __slots__ = ()
+    __slots__ = ("add",)
 
     RECORD = np.dtype(
         [
@@ -128,25 +128,11 @@ class CaseTable(_PackedRows):
         ]
     )
 
-    def add(
-        self,
-        case: Case,
-        closed: float,
-        outcome: Outcome,
-        rating: int,
-        satisfied: int = -1,
-        complaint: bool = False,
-    ) -> None:
-        """Write the final state of ``case``.
-
-        ``rating`` is 1 a good rating, 0 a bad one, -1 none; ``satisfied`` the resident's
-        verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
-        """
-        self.writer()(case, closed, outcome, rating, satisfied, complaint)
-
-    def writer(self) -> CaseWriter:
-        """A fast :meth:`add` (the same arguments), compiled with the engine, for its hot path."""
-        return CaseWriter(self._buffer, self._PACK.pack)
+    def __init__(self) -> None:
+        super().__init__()
+        self.add = CaseWriter(self._buffer, self._PACK.pack)
+        """``add(case, closed, outcome, rating, satisfied=-1, complaint=False)``: write the
+        final state of a case (a :class:`~.writers.CaseWriter`, compiled with the engine)."""
 
     def ids(self) -> np.ndarray:
         """The case ids, in the order the cases were written (a copy)."""

@@ -35,6 +35,9 @@ class StageWriter:
 class CaseWriter:
     """``writer(case, closed, outcome, rating, satisfied, complaint)`` appends a case row.
 
+    A class of its own, not a subclass sharing :class:`StageWriter`'s two fields: a compiled
+    ``__call__`` on a subclass of a compiled class crashed the interpreter.
+
     Args:
         buffer: The case table's buffer.
         pack: Packs one row in the table's layout.
@@ -53,7 +56,11 @@ class CaseWriter:
         satisfied: int = -1,
         complaint: bool = False,
     ) -> None:
-        """Append the final state of ``case`` (see :meth:`.eventlog.CaseTable.add`)."""
+        """Write the final state of ``case``.
+
+        ``rating`` is 1 a good rating, 0 a bad one, -1 none; ``satisfied`` the resident's
+        verdict (1, 0, or -1 when no resident judged it); ``complaint`` whether they complained.
+        """
         self._buffer.extend(
             self._pack(
                 case.id,
