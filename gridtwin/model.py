@@ -55,6 +55,7 @@ from gridtwin.sim.processes import CaseProcess
 from gridtwin.sim.rng import Streams
 from gridtwin.sim.runloop import EngineEnvironment, advance
 from gridtwin.sim.sampling import QuantileFn, quantile
+from gridtwin.sim.servers import ServerPool
 from gridtwin.sim.typhoon import typhoon_for
 
 __all__ = ["CaseTypeInfo", "GovernanceModel"]
@@ -225,6 +226,14 @@ class GovernanceModel(mesa.Model):
         photo = self.channels.get(self.channel_code[_PHOTO])
         boost = photo is not None and not sc.photo.uptake.enabled  # else: the uptake model
         self._photo_boost = sc.photo.report_boost if boost else 0.0
+
+    def seats(self, kind: ChannelKind) -> ServerPool | None:
+        """The seats of the channel of this kind, if it is on and its staff are one pool.
+
+        The phone lines' operators (:meth:`Channel.seats`); ``None`` for any other channel.
+        """
+        channel = self.channels.get(self.channel_code[kind])
+        return channel.seats() if channel is not None else None
 
     def _build_policies(self) -> None:
         s = self.config

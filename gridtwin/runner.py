@@ -282,8 +282,7 @@ def run(
         np.sum([n * cal.minute_mask(n_min) for n, cal in d.pool.groups()], axis=0)
         for d in model.departments
     ]
-    hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
-    seats = hotline.seats() if hotline is not None else None
+    seats = model.seats(ChannelKind.HOTLINE)
     hot_cap = None
     if seats is not None:
         hot_cap = np.sum([n * cal.minute_mask(n_min) for n, cal in seats.groups()], axis=0)

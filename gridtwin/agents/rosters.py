@@ -134,8 +134,7 @@ class SurgeRosters:
         self.activations: list[int] = []
         """Per roster: how many times a backlog switched it on (event rosters: 1)."""
         typhoon = model.config.services.typhoon
-        hotline = model.channels.get(model.channel_code[ChannelKind.HOTLINE])
-        seats = hotline.seats() if hotline is not None else None
+        seats = model.seats(ChannelKind.HOTLINE)
         for roster in model.config.staffing.surge_rosters:
             hold = roster.hold_h * 60.0
             if roster.trigger == "typhoon" and typhoon is not None:
@@ -161,8 +160,7 @@ class SurgeRosters:
         m = self.model
         now = m.env.now
         if watch == ChannelKind.HOTLINE.value:
-            hotline = m.channels.get(m.channel_code[ChannelKind.HOTLINE])
-            seats = hotline.seats() if hotline is not None else None
+            seats = m.seats(ChannelKind.HOTLINE)
             if seats is None:
                 return 0.0
             start = seats.earliest(now)[0]
@@ -213,8 +211,7 @@ def staff_hours_by_role(
     hours = dict.fromkeys(ROLES, 0.0)
     surge = 0.0
     for kind in (ChannelKind.HOTLINE, ChannelKind.CONSULTATION):
-        ch = model.channels.get(model.channel_code[kind])
-        seats = ch.seats() if ch is not None else None
+        seats = model.seats(kind)
         if seats is not None:
             regular, extra = _pool_hours([seats], a, b)
             hours[kind.value] += regular
